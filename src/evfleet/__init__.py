@@ -1,0 +1,36 @@
+"""evfleet: plan, track, charge and account for electric delivery fleets."""
+
+from evfleet.charging import ChargingFunction
+from evfleet.model import Model
+from evfleet.problem import (
+    Charger,
+    Client,
+    Depot,
+    Metric,
+    Objective,
+    Powertrain,
+    Problem,
+    RechargePolicy,
+    VehicleType,
+)
+from evfleet.solution import Route, Solution, Visit
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Charger",
+    "ChargingFunction",
+    "Client",
+    "Depot",
+    "Metric",
+    "Model",
+    "Objective",
+    "Powertrain",
+    "Problem",
+    "RechargePolicy",
+    "Route",
+    "Solution",
+    "VehicleType",
+    "Visit",
+    "__version__",
+]
