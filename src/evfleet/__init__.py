@@ -13,6 +13,7 @@ from evfleet.problem import (
     RechargePolicy,
     VehicleType,
 )
+from evfleet.routing.solve import Progress, solve
 from evfleet.solution import Route, Solution, Visit
 
 __version__ = "0.1.0"
@@ -27,10 +28,12 @@ __all__ = [
     "Objective",
     "Powertrain",
     "Problem",
+    "Progress",
     "RechargePolicy",
     "Route",
     "Solution",
     "VehicleType",
     "Visit",
     "__version__",
+    "solve",
 ]

@@ -1,0 +1,167 @@
+"""The engine's entry point: an iterated local search with ruin-and-recreate.
+
+1. Refuse clients no vehicle can serve (:mod:`evfleet.routing.reachability`).
+2. Build a first plan by nearest neighbour (:mod:`evfleet.routing.construct`).
+3. Repeat until the time or iteration budget is spent: remove some clients, reinsert
+   them greedily, improve with local search (:mod:`evfleet.routing.local_search`), and
+   accept the result if it is not much worse than the current plan (a threshold that
+   shrinks to zero over the budget). Penalty weights for lateness, overload and energy
+   deficit adapt to how often plans break each constraint.
+
+With a seed and ``max_iterations`` the result is exactly reproducible; with only a time
+limit the sequence of plans is the same, but a slower machine may stop earlier in it.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from evfleet.errors import UnservableClientsError
+from evfleet.problem import Problem
+from evfleet.routing.construct import nearest_neighbour
+from evfleet.routing.data import EngineData, build_engine_data
+from evfleet.routing.evaluate import Evaluator
+from evfleet.routing.local_search import LocalSearch
+from evfleet.routing.plan import Penalties, Plan
+from evfleet.routing.reachability import unservable_clients
+from evfleet.routing.ruin_recreate import recreate, ruin
+from evfleet.solution import Route, Solution, Visit
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A snapshot of the search for progress displays."""
+
+    elapsed_s: float
+    iteration: int
+    feasible: bool
+    vehicles: int
+    objective: float
+    """Best feasible objective so far (or the current one while none is feasible)."""
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+def _initial_penalties(data: EngineData) -> Penalties:
+    dist = data.dist_m
+    dur = data.dur_s
+    mask = ~np.eye(len(dist), dtype=bool) & np.isfinite(dist)
+    mean_dist = float(dist[mask].mean()) if mask.any() else 1.0
+    mean_dur = float(dur[mask].mean()) if mask.any() else 1.0
+    # Cost of one average arc in objective units.
+    from evfleet.problem import Objective
+
+    arc_cost = mean_dur if data.objective is Objective.DRIVING_AND_CHARGING_TIME else mean_dist
+    demands = data.demand_kg[data.first_client : data.first_charger]
+    mean_demand = float(demands[demands > 0].mean()) if (demands > 0).any() else 1.0
+    energies = [float(td.energy_wh[mask].mean()) for td in data.types if td.electric]
+    mean_energy = max(energies) if energies and max(energies) > 0 else 1.0
+    return Penalties(
+        time_warp=10.0 * arc_cost / max(mean_dur, 1e-9),
+        load=10.0 * arc_cost / mean_demand,
+        energy=10.0 * arc_cost / mean_energy,
+    )
+
+
+def _adapt(penalties: Penalties, plan: Plan) -> None:
+    used = [ev for r, ev in zip(plan.routes, plan.evals, strict=True) if r]
+    for name, broken in (
+        ("time_warp", any(ev.time_warp_s > 1e-6 for ev in used)),
+        ("load", any(ev.excess_load_kg > 1e-9 for ev in used)),
+        ("energy", any(ev.energy_deficit_wh > 1e-9 for ev in used)),
+    ):
+        w = getattr(penalties, name)
+        setattr(penalties, name, min(w * 1.3, 1e9) if broken else max(w * 0.95, 1e-6))
+
+
+def to_solution(plan: Plan, problem: Problem, stats: dict[str, float]) -> Solution:
+    """Converts the engine's plan into the public :class:`Solution`."""
+    data = plan.evaluator.data
+    routes = []
+    for t, route, ev in zip(plan.types, plan.routes, plan.evals, strict=True):
+        if not route:
+            continue
+        charges = iter(ev.charges_wh)
+        visits = tuple(Visit(v, next(charges)) if data.is_charger(v) else Visit(v) for v in route)
+        routes.append(Route(t, visits))
+    return Solution(tuple(routes), problem.name, stats)
+
+
+def solve(
+    problem: Problem,
+    *,
+    time_limit_s: float = 10.0,
+    seed: int = 0,
+    max_iterations: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> Solution:
+    """Plans routes for ``problem`` and returns the best feasible plan found.
+
+    Raises :class:`~evfleet.errors.UnservableClientsError` before searching when some
+    client cannot be served by any vehicle. If no feasible plan is found in the budget, the
+    least infeasible one is returned (``stats["feasible"] == 0``).
+    """
+    started = time.monotonic()
+    deadline = started + time_limit_s
+    data = build_engine_data(problem)
+    reasons = unservable_clients(data)
+    if reasons:
+        raise UnservableClientsError(reasons)
+    rng = random.Random(seed)
+    evaluator = Evaluator(data)
+    penalties = _initial_penalties(data)
+    plan, left = nearest_neighbour(evaluator)
+    neighbours = [list(map(int, row)) for row in data.neighbours]
+    recreate(plan, left, penalties, rng, neighbours)
+    search = LocalSearch(plan, rng)
+    search.run(plan, penalties, deadline)
+    best = plan.copy() if plan.feasible else None
+    current = plan
+    iteration = 0
+
+    def report() -> None:
+        if progress is None:
+            return
+        shown = best if best is not None else current
+        progress(
+            Progress(
+                elapsed_s=time.monotonic() - started,
+                iteration=iteration,
+                feasible=best is not None,
+                vehicles=shown.num_vehicles,
+                objective=shown.objective(),
+            )
+        )
+
+    report()
+    while time.monotonic() < deadline and (max_iterations is None or iteration < max_iterations):
+        iteration += 1
+        candidate = current.copy()
+        removed = ruin(candidate, rng, neighbours)
+        recreate(candidate, removed, penalties, rng, neighbours)
+        search.run(candidate, penalties, deadline)
+        _adapt(penalties, candidate)
+        if candidate.feasible and (best is None or candidate.key() < best.key()):
+            best = candidate.copy()
+        if max_iterations is not None:
+            fraction = iteration / max_iterations
+        else:
+            fraction = (time.monotonic() - started) / max(time_limit_s, 1e-9)
+        threshold = 0.01 * max(0.0, 1.0 - fraction) * abs(current.objective())
+        if candidate.cost(penalties) < current.cost(penalties) + threshold:
+            current = candidate
+        report()
+    final = best if best is not None else current
+    stats = {
+        "iterations": float(iteration),
+        "elapsed_s": time.monotonic() - started,
+        "seed": float(seed),
+        "feasible": 1.0 if best is not None else 0.0,
+    }
+    return to_solution(final, problem, stats)
