@@ -6,8 +6,12 @@ All energies are in watt-hours (Wh) of battery content and all times in seconds 
 from __future__ import annotations
 
 import bisect
+import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+_CONCAVITY_RTOL = 1e-9
 
 
 @dataclass(frozen=True)
@@ -32,15 +36,28 @@ class ChargingFunction:
             raise ValueError("a charging function needs seconds_per_wh or breakpoints")
         if self.seconds_per_wh is not None and self.breakpoints:
             raise ValueError("give seconds_per_wh or breakpoints, not both")
-        if self.seconds_per_wh is not None and self.seconds_per_wh < 0:
-            raise ValueError("seconds_per_wh must be >= 0")
+        if self.seconds_per_wh is not None and not (
+            math.isfinite(self.seconds_per_wh) and self.seconds_per_wh >= 0
+        ):
+            raise ValueError("seconds_per_wh must be a finite number >= 0")
         if self.breakpoints:
             points = self.breakpoints
             if len(points) < 2 or points[0] != (0.0, 0.0):
                 raise ValueError("breakpoints must start at (0, 0) and have at least two points")
-            for (e0, t0), (e1, t1) in zip(points, points[1:], strict=False):
+            if not all(math.isfinite(e) and math.isfinite(t) for e, t in points):
+                raise ValueError("breakpoints must be finite numbers")
+            for (e0, t0), (e1, t1) in itertools.pairwise(points):
                 if not (e1 > e0 and t1 > t0):
                     raise ValueError("breakpoints must be strictly increasing in energy and time")
+            # Concave energy-over-time means the seconds per Wh never fall as the battery
+            # fills; a tiny relative tolerance absorbs rounding from unit conversions.
+            slopes = [(t1 - t0) / (e1 - e0) for (e0, t0), (e1, t1) in itertools.pairwise(points)]
+            for k, (s0, s1) in enumerate(itertools.pairwise(slopes)):
+                if s1 < s0 * (1.0 - _CONCAVITY_RTOL):
+                    raise ValueError(
+                        "breakpoints must describe a concave curve (seconds per Wh must not "
+                        f"decrease): segment {k + 1} takes {s1:g} s/Wh after {s0:g} s/Wh"
+                    )
 
     @classmethod
     def linear(cls, seconds_per_wh: float) -> ChargingFunction:

@@ -13,6 +13,8 @@ Units: metres, seconds, watt-hours, kilograms (see :mod:`evfleet.problem`).
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -66,6 +68,8 @@ class Model:
         tw_late_s: float = INF,
     ) -> int:
         """Adds a depot and returns its depot number (0 for the first)."""
+        _check_finite(x=x, y=y)
+        _check_window("tw_early_s", tw_early_s, "tw_late_s", tw_late_s)
         self._depots.append(
             Depot(name or f"D{len(self._depots)}", float(x), float(y), tw_early_s, tw_late_s)
         )
@@ -85,8 +89,8 @@ class Model:
         """Adds a client and returns its client number (0 for the first)."""
         if demand_kg < 0 or service_s < 0:
             raise ValueError("demand_kg and service_s must be >= 0")
-        if tw_late_s < tw_early_s:
-            raise ValueError("tw_late_s must be >= tw_early_s")
+        _check_finite(x=x, y=y, demand_kg=demand_kg, service_s=service_s)
+        _check_window("tw_early_s", tw_early_s, "tw_late_s", tw_late_s)
         self._clients.append(
             Client(
                 name or f"C{len(self._clients) + 1}",
@@ -115,7 +119,14 @@ class Model:
     ) -> int:
         """Adds a charger (a ``function``, or a constant ``power_w``); returns its number."""
         if function is None:
-            function = ChargingFunction.from_power(power_w) if power_w else ChargingFunction.linear(0)
+            function = (
+                ChargingFunction.from_power(power_w) if power_w else ChargingFunction.linear(0)
+            )
+        if not _is_integer(connectors) or connectors < 1:
+            raise ValueError("connectors must be an integer >= 1")
+        connectors = int(connectors)
+        _check_finite(x=x, y=y, price_per_kwh=price_per_kwh)
+        _check_window("open_s", open_s, "close_s", close_s)
         self._chargers.append(
             Charger(
                 name or f"S{len(self._chargers)}",
@@ -152,6 +163,31 @@ class Model:
     ) -> int:
         """Adds a vehicle type and returns its number."""
         powertrain = Powertrain(powertrain)
+        if count is not None:
+            if not _is_integer(count) or count < 0:
+                raise ValueError("count must be None or an integer >= 0")
+            count = int(count)
+        for label, value in (
+            ("capacity_kg", capacity_kg),
+            ("battery_wh", battery_wh),
+            ("max_duration_s", max_duration_s),
+        ):
+            if not value >= 0:  # also rejects NaN
+                raise ValueError(f"{label} must be >= 0 (inf: unlimited)")
+        _check_finite(
+            energy_wh_per_m=energy_wh_per_m,
+            fuel_l_per_m=fuel_l_per_m,
+            fixed_cost=fixed_cost,
+            cost_per_m=cost_per_m,
+            cost_per_s=cost_per_s,
+        )
+        if energy_wh_per_m < 0 or fuel_l_per_m < 0:
+            raise ValueError("energy_wh_per_m and fuel_l_per_m must be >= 0")
+        if initial_energy_wh is not None and not (
+            math.isfinite(initial_energy_wh) and 0 <= initial_energy_wh <= battery_wh
+        ):
+            raise ValueError("initial_energy_wh must be None or a finite number in [0, battery_wh]")
+        _check_window("shift_start_s", shift_start_s, "shift_end_s", shift_end_s)
         self._vehicle_types.append(
             VehicleType(
                 name=name or f"type{len(self._vehicle_types)}",
@@ -179,15 +215,24 @@ class Model:
         self._metric = metric
         self._distance_m = self._duration_s = None
 
-    def set_matrices(self, distance_m: NDArray[np.float64], duration_s: NDArray[np.float64]) -> None:
-        """Uses explicit matrices (order: depots, clients, chargers)."""
+    def set_matrices(
+        self, distance_m: NDArray[np.float64], duration_s: NDArray[np.float64]
+    ) -> None:
+        """Uses explicit matrices (order: depots, clients, chargers); ``inf``: no arc."""
+        dist = np.asarray(distance_m, dtype=np.float64)
+        dur = np.asarray(duration_s, dtype=np.float64)
+        for label, matrix in (("distance_m", dist), ("duration_s", dur)):
+            if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+                raise ValueError(f"{label} must be a square matrix, got shape {matrix.shape}")
+            if not bool(np.all(matrix >= 0)):  # also rejects NaN
+                raise ValueError(f"{label} entries must be >= 0 (inf: no arc)")
         self._metric = None
-        self._distance_m = np.asarray(distance_m, dtype=np.float64)
-        self._duration_s = np.asarray(duration_s, dtype=np.float64)
+        self._distance_m = dist
+        self._duration_s = dur
 
     def data(self) -> Problem:
         """The problem described so far."""
-        sites = [*self._depots, *self._clients, *self._chargers]
+        sites: list[Depot | Client | Charger] = [*self._depots, *self._clients, *self._chargers]
         if self._metric is not None:
             xs = np.array([s.x for s in sites], dtype=np.float64)
             ys = np.array([s.y for s in sites], dtype=np.float64)
@@ -213,3 +258,21 @@ class Model:
         from evfleet.routing.solve import solve
 
         return solve(self.data(), time_limit_s=time_limit_s, seed=seed)
+
+
+def _is_integer(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _check_finite(**values: float) -> None:
+    for label, value in values.items():
+        if not math.isfinite(value):
+            raise ValueError(f"{label} must be a finite number, got {value!r}")
+
+
+def _check_window(early_label: str, early: float, late_label: str, late: float) -> None:
+    """An opening window: a finite start and an end (``inf``: open-ended) not before it."""
+    if not math.isfinite(early):
+        raise ValueError(f"{early_label} must be a finite number, got {early!r}")
+    if not late >= early:  # also rejects NaN
+        raise ValueError(f"{late_label} must be >= {early_label} (inf: no limit)")

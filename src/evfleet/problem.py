@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,11 +24,14 @@ from evfleet.charging import ChargingFunction
 
 INF = math.inf
 
+MAX_TRUNCATE_DECIMALS = 15
+"""Most decimals a :class:`Metric` may truncate distances to (beyond that, a no-op)."""
+
 # An energy-model hook: (from_index, to_index, distance_m, load_kg) -> Wh consumed on the arc.
 EnergyModel = Callable[[int, int, float, float], float]
 
 
-class Objective(str, Enum):
+class Objective(StrEnum):
     """What a plan minimises, in the convention of a benchmark set or of a real fleet."""
 
     VEHICLES_THEN_DISTANCE = "vehicles-then-distance"
@@ -41,7 +44,7 @@ class Objective(str, Enum):
     """Fixed vehicle cost plus distance, time and energy costs."""
 
 
-class RechargePolicy(str, Enum):
+class RechargePolicy(StrEnum):
     """How much a vehicle may charge at a station."""
 
     FULL = "full"
@@ -50,7 +53,7 @@ class RechargePolicy(str, Enum):
     """Any amount up to the battery capacity (Keskin & Çatay PR, Montoya)."""
 
 
-class Powertrain(str, Enum):
+class Powertrain(StrEnum):
     ELECTRIC = "electric"
     DIESEL = "diesel"
 
@@ -156,9 +159,22 @@ class Metric:
     truncate_decimals: int | None = None
     speed_m_per_s: float = 1.0
 
-    def matrices(self, xs: NDArray[np.float64], ys: NDArray[np.float64]) -> tuple[
-        NDArray[np.float64], NDArray[np.float64]
-    ]:
+    def __post_init__(self) -> None:
+        if self.kind != "euclidean":
+            raise ValueError(f"unknown metric {self.kind!r} (known: 'euclidean')")
+        if self.truncate_decimals is not None and not (
+            isinstance(self.truncate_decimals, int)
+            and 0 <= self.truncate_decimals <= MAX_TRUNCATE_DECIMALS
+        ):
+            raise ValueError(
+                f"truncate_decimals must be None or an integer from 0 to {MAX_TRUNCATE_DECIMALS}"
+            )
+        if not (math.isfinite(self.speed_m_per_s) and self.speed_m_per_s > 0):
+            raise ValueError("speed_m_per_s must be a finite number > 0")
+
+    def matrices(
+        self, xs: NDArray[np.float64], ys: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Distance (m) and duration (s) matrices for the given coordinates."""
         if self.kind != "euclidean":
             raise ValueError(f"unknown metric {self.kind!r}")
@@ -250,7 +266,7 @@ class Problem:
         return self.chargers[loc - self.num_depots - self.num_clients]
 
     def coordinates(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        sites = [*self.depots, *self.clients, *self.chargers]
+        sites: list[Depot | Client | Charger] = [*self.depots, *self.clients, *self.chargers]
         return (
             np.array([s.x for s in sites], dtype=np.float64),
             np.array([s.y for s in sites], dtype=np.float64),

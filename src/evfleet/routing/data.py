@@ -169,12 +169,13 @@ def build_engine_data(problem: Problem, *, num_neighbours: int = 20) -> EngineDa
     else:
         neighbours = np.zeros((nc, 0), dtype=np.int64)
 
-    finite = dist[np.isfinite(dist)]
-    scale = float(finite.max()) if finite.size else 1.0
-    if problem.objective is Objective.VEHICLES_THEN_DISTANCE:
-        route_cost = 2.0 * scale * max(nc, 1)
-    elif problem.objective is Objective.COST:
-        route_cost = 0.0
+    if problem.objective is Objective.VEHICLES_THEN_DISTANCE and nc:
+        # Worth about one typical out-and-back trip: enough to pull clients together into
+        # fewer routes, small enough that lateness penalties still win. Best plans are
+        # compared vehicles first regardless (see ``Plan.key``).
+        depots = np.array([vt.depot for vt in problem.vehicle_types], dtype=np.int64)
+        out_back = dist[np.ix_(depots, clients)] + dist[np.ix_(clients, depots)].T
+        route_cost = 2.0 * float(out_back[np.isfinite(out_back)].mean())
     else:
         route_cost = 0.0
     return EngineData(

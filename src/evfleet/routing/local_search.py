@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from evfleet.problem import Objective
-from evfleet.routing.plan import Penalties, Plan
+from evfleet.routing.plan import Penalties, Plan, _clock
 
 EPS = 1e-9
 
@@ -42,12 +42,20 @@ class LocalSearch:
         self.has_chargers = chargers.size > 0
         self.dist = ev.dist
         self.depots = [td.depot for td in data.types]
+        self.last_tested: dict[int, int] = {}
+        self.charger_tested: set[int] = set()
         self.distance_bound = data.objective in (
             Objective.DISTANCE,
             Objective.VEHICLES_THEN_DISTANCE,
         )
 
     def run(self, plan: Plan, penalties: Penalties, deadline: float | None = None) -> None:
+        """Applies improving moves until none is left (or ``deadline``, a monotonic time).
+
+        A client is only tested against routes that changed since it was last tested,
+        and a route's charging stops only when the route changed: the plans handed in are
+        derived from local optima, so the unchanged pairs have nothing left to give.
+        """
         improved = True
         data = self.data
         clients = list(range(data.first_client, data.first_charger))
@@ -61,13 +69,20 @@ class LocalSearch:
             for u in clients:
                 if u not in pos:
                     continue
-                if self._client_moves(plan, penalties, u, pos):
+                tested_at = next(_clock)
+                if self._client_moves(plan, penalties, u, pos, self.last_tested.get(u, 0)):
                     improved = True
                     pos = plan.client_positions()
+                else:
+                    self.last_tested[u] = tested_at
             if self.has_chargers:
                 for r in range(len(plan.routes)):
-                    if plan.routes[r] and self._charger_moves(plan, penalties, r):
+                    if not plan.routes[r] or plan.stamps[r] in self.charger_tested:
+                        continue
+                    if self._charger_moves(plan, penalties, r):
                         improved = True
+                    else:
+                        self.charger_tested.add(plan.stamps[r])
 
     def _try(
         self,
@@ -101,20 +116,27 @@ class LocalSearch:
             new += plan.cost_of(plan.types[r], route, ev, penalties)
         if new < old - 1e-9 * max(1.0, abs(old)):
             for (r, route), ev in zip(changes, evals, strict=True):
-                plan.routes[r] = route
-                plan.evals[r] = ev
+                plan.set_route(r, route, ev)
             return True
         return False
 
     def _client_moves(
-        self, plan: Plan, penalties: Penalties, u: int, pos: dict[int, tuple[int, int]]
+        self,
+        plan: Plan,
+        penalties: Penalties,
+        u: int,
+        pos: dict[int, tuple[int, int]],
+        since: int,
     ) -> bool:
         ru, pu = pos[u]
         route_u = plan.routes[ru]
+        stamps = plan.stamps
         for v in self.neighbours[u - self.data.first_client]:
             if v not in pos:
                 continue
             rv, pv = pos[v]
+            if stamps[ru] < since and stamps[rv] < since:
+                continue
             route_v = plan.routes[rv]
             if ru != rv:
                 # Relocate u (and the next one or two stops) after or before v.
@@ -165,7 +187,7 @@ class LocalSearch:
                 if self._try(plan, penalties, [(ru, new)]):
                     return True
         # Move u to an empty route (a vehicle not used yet).
-        if len(route_u) > 1:
+        if len(route_u) > 1 and stamps[ru] >= since:
             for r, route in enumerate(plan.routes):
                 if not route:
                     rest_u = route_u[:pu] + route_u[pu + 1 :]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 from evfleet.problem import Objective
 from evfleet.routing.evaluate import Evaluator, RouteEval
+
+_clock = itertools.count(1)
+"""Stamps route changes, so that local search can skip pairs of routes it has tested."""
 
 
 @dataclass
@@ -36,20 +40,34 @@ class Plan:
     routes: list[list[int]]
     types: list[int]
     evals: list[RouteEval] = field(default_factory=list)
+    stamps: list[int] = field(default_factory=list)
+    """When each route last changed (a global, increasing counter)."""
 
     def __post_init__(self) -> None:
         if not self.evals:
             self.evals = [
                 self.evaluator.evaluate(t, r) for t, r in zip(self.types, self.routes, strict=True)
             ]
+        if not self.stamps:
+            self.stamps = [next(_clock) for _ in self.routes]
 
     def copy(self) -> Plan:
         return Plan(
-            self.evaluator, [list(r) for r in self.routes], list(self.types), list(self.evals)
+            self.evaluator,
+            [list(r) for r in self.routes],
+            list(self.types),
+            list(self.evals),
+            list(self.stamps),
         )
 
     def update(self, r: int) -> None:
-        self.evals[r] = self.evaluator.evaluate(self.types[r], self.routes[r])
+        """Re-evaluates route ``r`` after its list was changed in place or replaced."""
+        self.set_route(r, self.routes[r], self.evaluator.evaluate(self.types[r], self.routes[r]))
+
+    def set_route(self, r: int, route: list[int], ev: RouteEval) -> None:
+        self.routes[r] = route
+        self.evals[r] = ev
+        self.stamps[r] = next(_clock)
 
     def route_cost(self, r: int, penalties: Penalties) -> float:
         return self.cost_of(self.types[r], self.routes[r], self.evals[r], penalties)
@@ -118,8 +136,10 @@ class Plan:
         self.routes = [self.routes[r] for r in keep]
         self.types = [self.types[r] for r in keep]
         self.evals = [self.evals[r] for r in keep]
+        self.stamps = [self.stamps[r] for r in keep]
         for t, missing in spare.items():
             for _ in range(missing):
                 self.routes.append([])
                 self.types.append(t)
                 self.evals.append(self.evaluator.evaluate(t, []))
+                self.stamps.append(next(_clock))

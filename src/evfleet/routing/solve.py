@@ -77,7 +77,7 @@ def _adapt(penalties: Penalties, plan: Plan) -> None:
         ("energy", any(ev.energy_deficit_wh > 1e-9 for ev in used)),
     ):
         w = getattr(penalties, name)
-        setattr(penalties, name, min(w * 1.3, 1e9) if broken else max(w * 0.95, 1e-6))
+        setattr(penalties, name, min(w * 1.5, 1e12) if broken else max(w * 0.9, 1e-6))
 
 
 def to_solution(plan: Plan, problem: Problem, stats: dict[str, float]) -> Solution:
@@ -121,6 +121,15 @@ def solve(
     recreate(plan, left, penalties, rng, neighbours)
     search = LocalSearch(plan, rng)
     search.run(plan, penalties, deadline)
+    for _ in range(20):
+        # Repair: raise the penalties of whatever is still broken until the plan is feasible.
+        if plan.feasible or time.monotonic() > deadline:
+            break
+        for _ in range(3):
+            _adapt(penalties, plan)
+        search.last_tested.clear()
+        search.charger_tested.clear()
+        search.run(plan, penalties, deadline)
     best = plan.copy() if plan.feasible else None
     current = plan
     iteration = 0

@@ -1,0 +1,756 @@
+"""Benchmark harness: solve a literature set, check every plan, compare with the best known.
+
+Usage (from the repository root)::
+
+    python benchmarks/run.py SET --time-limit S [--runs K] [--jobs J] [--seed N]
+        [--filter GLOB] [--recharge full|partial] [--convention hierarchical|dimacs]
+        [--shared PATH] [--out DIR]
+
+``SET`` is one of :data:`SETS`. The instances live in ``../shared/benchmarks/<folder>``
+relative to the repository root (``--shared`` points elsewhere). Every instance is solved
+``K`` times with seeds ``N .. N+K-1``; the runs are spread over ``J`` worker processes, each
+solve single-threaded. Every plan is checked by :func:`evfleet.checker.check` (the solver's
+own figures are not used) and compared with :func:`evfleet.io.instances.bks_for`.
+
+Prints a table and writes it as CSV and Markdown to ``benchmarks/results/<set>-<timestamp>``
+(``--out`` elsewhere). Exit status: 0 when every run gave a feasible plan, 1 when some run
+was infeasible or failed, 2 for bad arguments or no instances.
+
+The functions are importable (see ``tests/test_benchmark_harness.py``); ``evfleet`` itself
+is imported only where instances are read and solved.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import fnmatch
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SHARED = REPO_ROOT.parent / "shared" / "benchmarks"
+DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results"
+
+# Variables that make numerical libraries use one thread; set before they are imported.
+_SINGLE_THREAD_ENV = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+)
+
+REACHED_GAP_PCT = 0.005
+"""A run reaches the best known value when its gap is at most this many per cent."""
+
+
+@dataclass(frozen=True)
+class BenchmarkSet:
+    folder: str
+    patterns: tuple[str, ...]
+    description: str
+
+
+SETS: dict[str, BenchmarkSet] = {
+    "schneider": BenchmarkSet(
+        "evrptw-schneider", ("*.txt",), "Schneider et al. (2014) E-VRPTW, all 92 instances"
+    ),
+    "schneider-small": BenchmarkSet(
+        "evrptw-schneider",
+        ("*C5.txt", "*C10.txt", "*C15.txt"),
+        "Schneider et al. (2014) E-VRPTW, 5/10/15 customers (36 instances)",
+    ),
+    "schneider-large": BenchmarkSet(
+        "evrptw-schneider", ("*_21.txt",), "Schneider et al. (2014) E-VRPTW, 100 customers (56)"
+    ),
+    "wcci": BenchmarkSet("evrp-wcci2020", ("*.evrp",), "IEEE WCCI-2020 E-CVRP (17 instances)"),
+    "montoya": BenchmarkSet(
+        "evrp-nl-montoya", ("*.xml",), "Montoya et al. (2017) E-VRP-NL (120 instances)"
+    ),
+    "solomon": BenchmarkSet("solomon", ("*.vrptw",), "Solomon (1987) VRPTW, 100 customers (56)"),
+}
+
+
+def instance_name(path: Path) -> str:
+    """The instance's name as used in ``bks.csv``: the file name without its extension(s)."""
+    name = path.name
+    for suffix in (".txt", ".evrp", ".xml", ".vrptw"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    # Solomon files are <NAME>.100.<K>.vrptw
+    return name.split(".")[0]
+
+
+def select_instances(
+    set_name: str, shared: Path = DEFAULT_SHARED, glob: str | None = None
+) -> list[Path]:
+    """The instance files of ``set_name`` under ``shared``, sorted by name.
+
+    ``glob`` keeps only instances whose name or file name matches it (``fnmatch`` syntax).
+    Raises ``KeyError`` for an unknown set and ``FileNotFoundError`` for a missing folder.
+    """
+    spec = SETS[set_name]
+    folder = shared / spec.folder
+    if not folder.is_dir():
+        raise FileNotFoundError(f"benchmark folder {folder} does not exist")
+    found = {p for pattern in spec.patterns for p in folder.glob(pattern) if p.is_file()}
+    if glob is not None:
+        found = {
+            p
+            for p in found
+            if fnmatch.fnmatchcase(instance_name(p), glob) or fnmatch.fnmatchcase(p.name, glob)
+        }
+    return sorted(found, key=lambda p: p.name)
+
+
+# --------------------------------------------------------------------------------------
+# One run: read, solve, check (executed in a worker process)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one solve of one instance gave, as judged by the checker."""
+
+    instance: str
+    seed: int
+    feasible: bool = False
+    value: float | None = None
+    vehicles: int | None = None
+    seconds: float | None = None
+    objective: str = ""
+    hierarchical: bool = False
+    bks_cost: float | None = None
+    bks_vehicles: int | None = None
+    error: str | None = None
+    """Why the run has no checked plan (an exception), or the checker's first violations."""
+
+
+def run_once(
+    path: str,
+    seed: int,
+    time_limit_s: float,
+    recharge: str | None = None,
+    convention: str | None = None,
+) -> RunResult:
+    """Reads ``path``, solves it with ``seed`` and checks the plan. Never raises."""
+    name = instance_name(Path(path))
+    objective, hierarchical = "", False
+    bks_cost: float | None = None
+    bks_vehicles: int | None = None
+    try:
+        from evfleet.checker import check
+        from evfleet.io.instances import bks_for, read_instance
+        from evfleet.problem import Objective
+        from evfleet.routing.solve import solve
+
+        problem = read_instance(path, recharge=recharge, convention=convention)
+        objective = Objective(problem.objective).value
+        hierarchical = problem.objective is Objective.VEHICLES_THEN_DISTANCE
+        bks = bks_for(path, recharge=recharge, convention=convention)
+        if bks is not None:
+            # In the set's own units, as bks.csv lists it and as the checker reports the
+            # objective (Montoya: hours; ``cost`` holds seconds there).
+            listed = getattr(bks, "listed_cost", None)
+            bks_cost = float(bks.cost if listed is None else listed)
+            bks_vehicles = None if bks.vehicles is None else int(bks.vehicles)
+        start = time.perf_counter()
+        solution = solve(problem, time_limit_s=time_limit_s, seed=seed)
+        seconds = time.perf_counter() - start
+        report = check(problem, solution)
+    except Exception as exc:  # one instance's failure must not stop the benchmark
+        last = traceback.extract_tb(exc.__traceback__)[-1:]
+        where = f" at {Path(last[0].filename).name}:{last[0].lineno}" if last else ""
+        return RunResult(
+            instance=name,
+            seed=seed,
+            objective=objective,
+            hierarchical=hierarchical,
+            bks_cost=bks_cost,
+            bks_vehicles=bks_vehicles,
+            error=f"{type(exc).__name__}: {exc}{where}",
+        )
+    error = None
+    if not report.feasible:
+        violations = [str(v) for v in report.violations]
+        error = "; ".join(violations[:3]) + (" ..." if len(violations) > 3 else "")
+    return RunResult(
+        instance=name,
+        seed=seed,
+        feasible=bool(report.feasible),
+        value=float(report.objective_value),
+        vehicles=int(report.vehicles),
+        seconds=seconds,
+        objective=objective,
+        hierarchical=hierarchical,
+        bks_cost=bks_cost,
+        bks_vehicles=bks_vehicles,
+        error=(error or "infeasible") if not report.feasible else None,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# One row per instance
+
+
+@dataclass
+class Row:
+    """The runs of one instance, summarised."""
+
+    instance: str
+    runs: list[RunResult] = field(default_factory=list)
+
+    def _first(self, attr: str) -> object:
+        for r in self.runs:
+            value = getattr(r, attr)
+            if value not in (None, ""):
+                return value
+        return None
+
+    @property
+    def objective(self) -> str:
+        value = self._first("objective")
+        return str(value) if value is not None else ""
+
+    @property
+    def hierarchical(self) -> bool:
+        return any(r.hierarchical for r in self.runs)
+
+    @property
+    def bks_cost(self) -> float | None:
+        value = self._first("bks_cost")
+        return float(value) if isinstance(value, float | int) else None
+
+    @property
+    def bks_vehicles(self) -> int | None:
+        value = self._first("bks_vehicles")
+        return int(value) if isinstance(value, int) else None
+
+    @property
+    def feasible(self) -> bool:
+        """True when every run gave a plan the checker accepts."""
+        return bool(self.runs) and all(r.feasible for r in self.runs)
+
+    @property
+    def failed(self) -> bool:
+        """True when some run gave no plan at all (an exception)."""
+        return any(r.value is None for r in self.runs)
+
+    @property
+    def error(self) -> str:
+        errors = [f"seed {r.seed}: {r.error}" for r in self.runs if r.error]
+        return " | ".join(errors)
+
+    def _good(self) -> list[RunResult]:
+        return [r for r in self.runs if r.feasible and r.value is not None]
+
+    @property
+    def best(self) -> RunResult | None:
+        """The best feasible run: fewest vehicles first for hierarchical objectives."""
+        good = self._good()
+        if not good:
+            return None
+        if self.hierarchical:
+            return min(good, key=lambda r: (r.vehicles or 0, r.value or 0.0))
+        return min(good, key=lambda r: r.value or 0.0)
+
+    @property
+    def mean_value(self) -> float | None:
+        good = self._good()
+        return statistics.fmean(r.value for r in good if r.value is not None) if good else None
+
+    @property
+    def mean_vehicles(self) -> float | None:
+        good = [r.vehicles for r in self._good() if r.vehicles is not None]
+        return statistics.fmean(good) if good else None
+
+    @property
+    def seconds(self) -> float | None:
+        """Mean solve time per run in seconds."""
+        times = [r.seconds for r in self.runs if r.seconds is not None]
+        return statistics.fmean(times) if times else None
+
+    @property
+    def gap_best(self) -> float | None:
+        best = self.best
+        return gap_pct(best.value if best else None, self.bks_cost)
+
+    @property
+    def gap_mean(self) -> float | None:
+        return gap_pct(self.mean_value, self.bks_cost)
+
+    @property
+    def vehicles_equal_bks(self) -> bool | None:
+        """Whether the best run uses as many vehicles as the best known (None: not comparable)."""
+        best = self.best
+        if best is None or self.bks_vehicles is None:
+            return None
+        return best.vehicles == self.bks_vehicles
+
+    @property
+    def reached_bks(self) -> bool | None:
+        """Whether the best run reaches the best-known value (None: no best known)."""
+        best = self.best
+        if self.bks_cost is None or best is None:
+            return None if self.bks_cost is None else False
+        if (
+            self.hierarchical
+            and self.bks_vehicles is not None
+            and (best.vehicles is None or best.vehicles > self.bks_vehicles)
+        ):
+            return False
+        return reaches(best.value, self.bks_cost)
+
+
+def gap_pct(value: float | None, bks: float | None) -> float | None:
+    """``100 * (value - bks) / bks``; None when either is missing or ``bks`` is 0."""
+    if value is None or bks is None or bks == 0:
+        return None
+    return 100.0 * (value - bks) / bks
+
+
+def reaches(value: float | None, bks: float | None) -> bool:
+    """Whether ``value`` is within 0.005 % of ``bks`` (or better), or equal at 2 decimals."""
+    gap = gap_pct(value, bks)
+    if gap is None or value is None or bks is None:
+        return False
+    return gap <= REACHED_GAP_PCT or round(value, 2) == round(bks, 2)
+
+
+def _init_worker() -> None:
+    for var in _SINGLE_THREAD_ENV:
+        os.environ.setdefault(var, "1")
+
+
+def run_benchmark(
+    paths: Sequence[Path],
+    *,
+    time_limit_s: float,
+    runs: int = 1,
+    jobs: int = 1,
+    seed: int = 0,
+    recharge: str | None = None,
+    convention: str | None = None,
+    on_done: Callable[[RunResult, int, int], None] | None = None,
+) -> list[Row]:
+    """Solves every instance ``runs`` times (seeds ``seed..seed+runs-1``) and checks each plan.
+
+    With ``jobs == 1`` everything runs in this process; otherwise the runs are spread over a
+    :class:`ProcessPoolExecutor` of ``jobs`` workers. ``on_done(result, done, total)`` is
+    called after each run. Rows come back in the order of ``paths``.
+    """
+    if runs < 1 or jobs < 1:
+        raise ValueError("runs and jobs must be at least 1")
+    tasks = [(str(p), seed + k) for p in paths for k in range(runs)]
+    rows = {instance_name(p): Row(instance_name(p)) for p in paths}
+    done = 0
+
+    def record(result: RunResult) -> None:
+        nonlocal done
+        done += 1
+        rows[result.instance].runs.append(result)
+        if on_done is not None:
+            on_done(result, done, len(tasks))
+
+    _init_worker()  # in-process runs, and inherited by forked workers
+    if jobs == 1:
+        for path, s in tasks:
+            record(run_once(path, s, time_limit_s, recharge, convention))
+    else:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker) as pool:
+            futures: dict[Future[RunResult], tuple[str, int]] = {
+                pool.submit(run_once, path, s, time_limit_s, recharge, convention): (path, s)
+                for path, s in tasks
+            }
+            for future in as_completed(futures):
+                path, s = futures[future]
+                try:
+                    result = future.result()
+                except Exception as exc:  # e.g. a worker killed by the OS
+                    result = RunResult(
+                        instance_name(Path(path)), s, error=f"{type(exc).__name__}: {exc}"
+                    )
+                record(result)
+    for row in rows.values():
+        row.runs.sort(key=lambda r: r.seed)
+    return list(rows.values())
+
+
+# --------------------------------------------------------------------------------------
+# Summary and output
+
+
+@dataclass(frozen=True)
+class Summary:
+    instances: int
+    feasible: int
+    failed: int
+    with_bks: int
+    mean_gap_best: float | None
+    mean_gap_mean: float | None
+    vehicles_comparable: int
+    vehicles_equal: int
+    reached: int
+
+    @property
+    def all_feasible(self) -> bool:
+        return self.instances > 0 and self.feasible == self.instances
+
+    def lines(self) -> list[str]:
+        def pct(x: float | None) -> str:
+            return "n/a" if x is None else f"{x:.3f} %"
+
+        return [
+            f"instances: {self.instances} (failed: {self.failed})",
+            f"mean gap to best known, best of runs: {pct(self.mean_gap_best)}",
+            f"mean gap to best known, mean of runs: {pct(self.mean_gap_mean)}",
+            f"vehicles equal to best known: {self.vehicles_equal} / {self.vehicles_comparable}",
+            f"best known reached (gap <= {REACHED_GAP_PCT} % or equal at 2 decimals): "
+            f"{self.reached} / {self.with_bks}",
+            f"all feasible: {'yes' if self.all_feasible else 'no'}"
+            f" ({self.feasible} / {self.instances})",
+        ]
+
+
+def summarize(rows: Sequence[Row]) -> Summary:
+    gaps_best = [g for r in rows if (g := r.gap_best) is not None]
+    gaps_mean = [g for r in rows if (g := r.gap_mean) is not None]
+    veh = [r.vehicles_equal_bks for r in rows if r.vehicles_equal_bks is not None]
+    return Summary(
+        instances=len(rows),
+        feasible=sum(r.feasible for r in rows),
+        failed=sum(r.failed for r in rows),
+        with_bks=sum(r.bks_cost is not None for r in rows),
+        mean_gap_best=statistics.fmean(gaps_best) if gaps_best else None,
+        mean_gap_mean=statistics.fmean(gaps_mean) if gaps_mean else None,
+        vehicles_comparable=len(veh),
+        vehicles_equal=sum(veh),
+        reached=sum(r.reached_bks is True for r in rows),
+    )
+
+
+def _num(x: float | None, digits: int = 2) -> str:
+    return "" if x is None else f"{x:.{digits}f}"
+
+
+def _int(x: int | None) -> str:
+    return "" if x is None else str(x)
+
+
+HEADERS = (
+    "instance",
+    "BKS veh / value",
+    "ours best",
+    "ours mean",
+    "gap % best",
+    "gap % mean",
+    "veh ours / BKS",
+    "s / run",
+    "feasible",
+)
+
+
+def table_cells(row: Row) -> list[str]:
+    """The cells of ``row`` in the order of :data:`HEADERS`."""
+    best = row.best
+    bks = _num(row.bks_cost)
+    if row.bks_cost is not None and row.bks_vehicles is not None:
+        bks = f"{row.bks_vehicles} / {bks}"
+    vehicles = _int(best.vehicles if best else None)
+    if row.bks_vehicles is not None:
+        vehicles = f"{vehicles or '-'} / {row.bks_vehicles}"
+    return [
+        row.instance,
+        bks or "-",
+        _num(best.value if best else None) or "-",
+        _num(row.mean_value) or "-",
+        _num(row.gap_best, 3) or "-",
+        _num(row.gap_mean, 3) or "-",
+        vehicles or "-",
+        _num(row.seconds, 1) or "-",
+        "yes" if row.feasible else ("FAILED" if row.failed else "NO"),
+    ]
+
+
+def rich_table(rows: Sequence[Row], title: str) -> Table:
+    table = Table(title=title)
+    for i, header in enumerate(HEADERS):
+        table.add_column(header, justify="left" if i == 0 else "right", no_wrap=i == 0)
+    for row in rows:
+        cells = table_cells(row)
+        style = None if row.feasible else "bold red"
+        table.add_row(*cells, style=style)
+    return table
+
+
+CSV_FIELDS = (
+    "instance",
+    "objective",
+    "bks_vehicles",
+    "bks_value",
+    "best_vehicles",
+    "best_value",
+    "mean_vehicles",
+    "mean_value",
+    "gap_best_pct",
+    "gap_mean_pct",
+    "vehicles_equal_bks",
+    "reached_bks",
+    "seconds_per_run",
+    "runs",
+    "feasible_runs",
+    "feasible",
+    "error",
+)
+
+
+def csv_record(row: Row) -> dict[str, object]:
+    best = row.best
+
+    def opt(x: object) -> object:
+        return "" if x is None else x
+
+    return {
+        "instance": row.instance,
+        "objective": row.objective,
+        "bks_vehicles": opt(row.bks_vehicles),
+        "bks_value": opt(row.bks_cost),
+        "best_vehicles": opt(best.vehicles if best else None),
+        "best_value": opt(best.value if best else None),
+        "mean_vehicles": opt(row.mean_vehicles),
+        "mean_value": opt(row.mean_value),
+        "gap_best_pct": opt(row.gap_best),
+        "gap_mean_pct": opt(row.gap_mean),
+        "vehicles_equal_bks": opt(row.vehicles_equal_bks),
+        "reached_bks": opt(row.reached_bks),
+        "seconds_per_run": opt(row.seconds),
+        "runs": len(row.runs),
+        "feasible_runs": sum(r.feasible for r in row.runs),
+        "feasible": row.feasible,
+        "error": row.error,
+    }
+
+
+def write_csv(rows: Iterable[Row], path: Path) -> None:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=CSV_FIELDS)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(csv_record(row))
+
+
+def machine_description() -> str:
+    """CPU count and model, memory, OS and Python: enough to compare timings fairly."""
+    cpus = os.cpu_count() or 0
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+        ram_text = f"{ram:.1f} GiB RAM"
+    except (ValueError, OSError, AttributeError):
+        ram_text = "RAM unknown"
+    cpu_text = f"{cpus} CPUs" + (f" ({model})" if model else "")
+    return (
+        f"{cpu_text}, {ram_text}, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
+
+
+def git_revision() -> str:
+    """The commit the code was at, with ``-dirty`` for uncommitted changes; '' if unknown."""
+    try:
+        rev = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return rev + ("-dirty" if dirty else "")
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def write_markdown(
+    rows: Sequence[Row],
+    path: Path,
+    *,
+    set_name: str,
+    command: str,
+    started: dt.datetime,
+    time_limit_s: float,
+    runs: int,
+    jobs: int,
+) -> None:
+    summary = summarize(rows)
+    revision = git_revision()
+    lines = [
+        f"# Benchmark `{set_name}`: {SETS[set_name].description}",
+        "",
+        f"- date: {started.isoformat(timespec='seconds')}",
+        f"- command: `{command}`",
+        f"- machine: {machine_description()}",
+        f"- evfleet revision: {revision or 'unknown'}",
+        f"- time limit {time_limit_s:g} s per run, {runs} run(s) per instance, {jobs} job(s)",
+        f"- objective: {', '.join(sorted({r.objective for r in rows if r.objective})) or '-'}",
+        "",
+        *(f"- {line}" for line in summary.lines()),
+        "",
+        "| " + " | ".join(HEADERS) + " |",
+        "|" + "|".join(["---"] + ["---:"] * (len(HEADERS) - 1)) + "|",
+    ]
+    lines += ["| " + " | ".join(_md_cell(c) for c in table_cells(r)) + " |" for r in rows]
+    problems = [r for r in rows if r.error]
+    if problems:
+        lines += ["", "## Infeasible or failed runs", ""]
+        lines += [f"- `{r.instance}`: {_md_cell(r.error)}" for r in problems]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="benchmarks/run.py",
+        description="Solve a benchmark set, check every plan and compare with best-known values.",
+    )
+    parser.add_argument("set", choices=sorted(SETS), metavar="SET", help=", ".join(sorted(SETS)))
+    parser.add_argument(
+        "--time-limit", type=float, required=True, metavar="S", help="seconds per solve"
+    )
+    parser.add_argument("--runs", type=int, default=1, metavar="K", help="runs per instance")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        metavar="J",
+        help="worker processes (default: number of CPUs)",
+    )
+    parser.add_argument("--seed", type=int, default=0, metavar="N", help="first seed")
+    parser.add_argument("--filter", metavar="GLOB", help="only instances whose name matches")
+    parser.add_argument("--recharge", choices=("full", "partial"), help="recharge policy")
+    parser.add_argument(
+        "--convention", choices=("hierarchical", "dimacs"), help="Solomon objective convention"
+    )
+    parser.add_argument(
+        "--shared",
+        type=Path,
+        default=DEFAULT_SHARED,
+        metavar="PATH",
+        help=f"folder holding the benchmark folders (default: {DEFAULT_SHARED})",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, metavar="DIR", help="where results are written"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.time_limit <= 0 or args.runs < 1 or args.jobs < 1:
+        parser.error("--time-limit must be > 0, --runs and --jobs at least 1")
+    command = shlex.join(sys.orig_argv if argv is None else ["benchmarks/run.py", *argv])
+    # Wide enough for the table when output goes to a file or CI log instead of a terminal.
+    console = Console(width=None if sys.stdout.isatty() else 140)
+    try:
+        paths = select_instances(args.set, args.shared, args.filter)
+    except FileNotFoundError as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))} (use --shared PATH)", soft_wrap=True)
+        return 2
+    if not paths:
+        console.print(
+            f"[red]error:[/red] no instances of {args.set!r} match {escape(repr(args.filter))}",
+            soft_wrap=True,
+        )
+        return 2
+
+    started = dt.datetime.now().astimezone()
+    jobs = min(args.jobs, len(paths) * args.runs)
+    console.print(
+        f"{args.set}: {len(paths)} instance(s) x {args.runs} run(s), "
+        f"{args.time_limit:g} s each, {jobs} job(s)"
+    )
+
+    def on_done(result: RunResult, done: int, total: int) -> None:
+        status = "feasible" if result.feasible else f"NOT FEASIBLE: {result.error}"
+        value = _num(result.value) or "-"
+        console.print(
+            f"[{done}/{total}] {result.instance} seed {result.seed}: {value} {status}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+            style=None if result.feasible else "red",
+        )
+
+    rows = run_benchmark(
+        paths,
+        time_limit_s=args.time_limit,
+        runs=args.runs,
+        jobs=jobs,
+        seed=args.seed,
+        recharge=args.recharge,
+        convention=args.convention,
+        on_done=on_done,
+    )
+    summary = summarize(rows)
+    console.print(rich_table(rows, title=f"{args.set} ({args.time_limit:g} s, {args.runs} run(s))"))
+    for line in summary.lines():
+        console.print(line, markup=False, highlight=False)
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = f"{args.set}-{started.strftime('%Y%m%d-%H%M%S')}"
+    csv_path = args.out / f"{stem}.csv"
+    md_path = args.out / f"{stem}.md"
+    write_csv(rows, csv_path)
+    write_markdown(
+        rows,
+        md_path,
+        set_name=args.set,
+        command=command,
+        started=started,
+        time_limit_s=args.time_limit,
+        runs=args.runs,
+        jobs=jobs,
+    )
+    console.print(f"results: {md_path}", markup=False, highlight=False, soft_wrap=True)
+    console.print(f"         {csv_path}", markup=False, highlight=False, soft_wrap=True)
+    return 0 if summary.all_feasible else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

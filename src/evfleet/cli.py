@@ -1,0 +1,290 @@
+"""The ``evfleet`` command line: solve and check routing problems, run the bundled example.
+
+Exit codes: 0 success (a feasible plan), 1 an infeasible plan, 2 unreadable or unusable input.
+User errors print one clear message and no traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from evfleet.errors import EvfleetError, InputError
+from evfleet.problem import Objective, Problem, RechargePolicy
+from evfleet.solution import Solution
+
+app = typer.Typer(
+    name="evfleet",
+    help="Plan routes for electric delivery fleets, and check plans independently.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+if not out.is_terminal:
+    out = Console(width=140)  # piped output: wide enough for the routes table
+err = Console(stderr=True)
+
+
+class Recharge(StrEnum):
+    full = "full"
+    partial = "partial"
+
+
+class Convention(StrEnum):
+    hierarchical = "hierarchical"
+    dimacs = "dimacs"
+
+
+InstanceArg = Annotated[
+    Path,
+    typer.Argument(
+        help="Instance file: Schneider .txt, WCCI .evrp, Montoya .xml, "
+        "Solomon .vrptw, VRPLIB, or evfleet problem JSON."
+    ),
+]
+RechargeOpt = Annotated[
+    Recharge | None,
+    typer.Option(help="Recharge policy for Schneider files (default full; partial = EVRPTW-PR)."),
+]
+ConventionOpt = Annotated[
+    Convention | None,
+    typer.Option(
+        help="Solomon convention: hierarchical (vehicles, then distance) or dimacs "
+        "(distance only, truncated to 0.1)."
+    ),
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(Text(f"error: {message}", style="bold red"))
+    return typer.Exit(2)
+
+
+def _load(path: Path, recharge: Recharge | None, convention: Convention | None) -> Problem:
+    from evfleet.io.instances import read_instance
+
+    return read_instance(
+        path,
+        recharge=RechargePolicy(recharge.value) if recharge else None,
+        convention=convention.value if convention else None,
+    )
+
+
+class _ProgressLine:
+    """A live one-line status on a terminal (best objective, vehicles, elapsed time)."""
+
+    def __init__(self, time_limit_s: float, objective: Objective) -> None:
+        self.time_limit_s = time_limit_s
+        self.objective = objective
+        self.live: Live | None = None
+        self.last = 0.0
+
+    def __enter__(self) -> _ProgressLine:
+        if err.is_terminal:
+            self.live = Live(Text("starting..."), console=err, refresh_per_second=8, transient=True)
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live is not None:
+            self.live.__exit__(None, None, None)
+
+    def __call__(self, p: object) -> None:
+        from evfleet.routing.solve import Progress
+
+        assert isinstance(p, Progress)
+        now = time.monotonic()
+        if self.live is None or now - self.last < 0.1:
+            return
+        self.last = now
+        state = "best" if p.feasible else "current (infeasible)"
+        self.live.update(
+            Text(
+                f"{state} {_objective_text(self.objective, p.objective)}  "
+                f"vehicles {p.vehicles}  iteration {p.iteration}  "
+                f"{p.elapsed_s:5.1f} s / {self.time_limit_s:g} s"
+            )
+        )
+
+
+def _objective_text(objective: Objective, value: float) -> str:
+    if objective is Objective.DRIVING_AND_CHARGING_TIME:
+        return f"{value / 3600:.4f} h"
+    return f"{value:.2f}"
+
+
+def _routes_table(problem: Problem, solution: Solution, limit: int = 30) -> Table:
+    from evfleet.checker import check
+
+    report = check(problem, solution)
+    names = problem.location_names()
+    table = Table(title=f"{problem.name}: {len(solution.routes)} routes", show_lines=False)
+    for col in ("#", "type", "stops", "chargers", "distance m", "duration s", "charged Wh"):
+        table.add_column(
+            col, justify="right" if col != "type" else "left", no_wrap=True, min_width=len(col)
+        )
+    table.add_column("visits", no_wrap=True, overflow="ellipsis", max_width=40)
+    for k, (route, rr) in enumerate(zip(solution.routes, report.routes, strict=False)):
+        if k >= limit:
+            table.add_row("…", "", "", "", "", "", "", f"{len(solution.routes) - limit} more")
+            break
+        stops = [names[v.location] for v in route.visits]
+        chargers = sum(1 for v in route.visits if problem.is_charger(v.location))
+        shown = " ".join(stops)
+        table.add_row(
+            str(k),
+            problem.vehicle_types[route.vehicle_type].name,
+            str(len(stops) - chargers),
+            str(chargers),
+            f"{rr.distance_m:.2f}",
+            f"{rr.duration_s:.1f}",
+            f"{rr.energy_charged_wh:.1f}",
+            shown,
+        )
+    return table
+
+
+def _solve_and_report(
+    problem: Problem,
+    *,
+    time_limit: float,
+    seed: int,
+    iterations: int | None,
+    output: Path | None,
+    show_routes: bool,
+) -> int:
+    from evfleet.checker import check
+    from evfleet.io.solution_json import write_solution
+    from evfleet.routing.solve import solve
+
+    with _ProgressLine(time_limit, problem.objective) as progress:
+        solution = solve(
+            problem,
+            time_limit_s=time_limit,
+            seed=seed,
+            max_iterations=iterations,
+            progress=progress,
+        )
+    report = check(problem, solution)
+    if show_routes:
+        out.print(_routes_table(problem, solution))
+    stats = solution.stats
+    out.print(
+        f"[bold]{problem.name}[/bold]: {report.objective_text()}  "
+        f"({int(stats.get('iterations', 0))} iterations, {stats.get('elapsed_s', 0):.1f} s, "
+        f"seed {seed})"
+    )
+    if output is not None:
+        write_solution(solution, problem, output)
+        out.print(f"solution written to {output}")
+    if not report.feasible:
+        out.print(report.format())
+        return 1
+    out.print("[green]feasible[/green] (checked independently)")
+    return 0
+
+
+@app.command()
+def solve(
+    instance: InstanceArg,
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds to search.")] = 10.0,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same search).")] = 0,
+    iterations: Annotated[
+        int | None, typer.Option(help="Stop after this many iterations (exactly reproducible).")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--out", help="Write the solution JSON here.")
+    ] = None,
+    recharge: RechargeOpt = None,
+    convention: ConventionOpt = None,
+    routes: Annotated[bool, typer.Option(help="Print a table of the routes.")] = False,
+) -> None:
+    """Plan routes for INSTANCE and print the objective in the set's own convention."""
+    if time_limit <= 0:
+        raise _fail("--time-limit must be a positive number of seconds")
+    try:
+        problem = _load(instance, recharge, convention)
+        code = _solve_and_report(
+            problem,
+            time_limit=time_limit,
+            seed=seed,
+            iterations=iterations,
+            output=output,
+            show_routes=routes,
+        )
+    except EvfleetError as exc:
+        raise _fail(str(exc)) from None
+    except OSError as exc:
+        raise _fail(f"{exc.filename or instance}: {exc.strerror}") from None
+    raise typer.Exit(code)
+
+
+@app.command()
+def check(
+    instance: InstanceArg,
+    solution: Annotated[Path, typer.Argument(help="Solution JSON (evfleet-solution/1).")],
+    recharge: RechargeOpt = None,
+    convention: ConventionOpt = None,
+) -> None:
+    """Recompute every route of SOLUTION from INSTANCE alone; print the objective and every
+    violation. Exit 0 feasible, 1 infeasible, 2 unreadable input."""
+    from evfleet.checker import check as check_solution
+    from evfleet.io.solution_json import read_solution
+
+    try:
+        problem = _load(instance, recharge, convention)
+        plan = read_solution(solution, problem)
+    except InputError as exc:
+        raise _fail(str(exc)) from None
+    except OSError as exc:
+        raise _fail(f"{exc.filename or solution}: {exc.strerror}") from None
+    report = check_solution(problem, plan)
+    out.print(report.format(), markup=False, highlight=False)
+    raise typer.Exit(0 if report.feasible else 1)
+
+
+@app.command()
+def example(
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds to search.")] = 10.0,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    output: Annotated[Path | None, typer.Option("--out", help="Write the solution JSON.")] = None,
+) -> None:
+    """Plan the bundled example (a city delivery day with e-vans and chargers) and show it."""
+    from evfleet.io.problem_json import read_problem_json
+
+    ref = resources.files("evfleet") / "examples" / "city-day.json"
+    with resources.as_file(ref) as path:
+        problem = read_problem_json(path)
+    out.print(
+        f"Example '{problem.name}': {problem.num_clients} stops, {problem.num_chargers} "
+        f"chargers, {sum(vt.count or 0 for vt in problem.vehicle_types)} vans; "
+        f"objective {problem.objective.value}."
+    )
+    code = _solve_and_report(
+        problem, time_limit=time_limit, seed=seed, iterations=None, output=output, show_routes=True
+    )
+    raise typer.Exit(code)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

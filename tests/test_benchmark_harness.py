@@ -1,0 +1,153 @@
+"""The benchmark harness (benchmarks/run.py): instance selection, gaps, and a tiny real run."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "benchmarks"
+TINY = ("c101C5", "c103C5")
+
+
+def _load_harness() -> ModuleType:
+    name = "evfleet_benchmarks_run"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / "run.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses resolve annotations through sys.modules
+    spec.loader.exec_module(module)
+    return module
+
+
+harness = _load_harness()
+
+needs_shared = pytest.mark.skipif(
+    not (SHARED / "evrptw-schneider").is_dir(), reason="../shared/benchmarks is absent"
+)
+
+
+def _engine_missing() -> str | None:
+    """Why the read-solve-check pipeline cannot run yet, or None when it can."""
+    for module in ("evfleet.routing.solve", "evfleet.io.instances"):
+        if importlib.util.find_spec(module) is None:
+            return f"{module} does not exist yet"
+    import evfleet.checker
+
+    if not hasattr(evfleet.checker, "check"):
+        return "evfleet.checker.check does not exist yet"
+    return None
+
+
+needs_engine = pytest.mark.skipif(_engine_missing() is not None, reason=str(_engine_missing()))
+
+
+@needs_shared
+def test_sets_select_the_documented_files() -> None:
+    small = harness.select_instances("schneider-small", SHARED)
+    large = harness.select_instances("schneider-large", SHARED)
+    everything = harness.select_instances("schneider", SHARED)
+    assert len(small) == 36
+    assert len(large) == 56
+    assert sorted(small + large) == everything
+    assert all(p.name.endswith(("C5.txt", "C10.txt", "C15.txt")) for p in small)
+    picked = harness.select_instances("schneider-small", SHARED, "c10[13]C5")
+    assert [harness.instance_name(p) for p in picked] == list(TINY)
+    with pytest.raises(FileNotFoundError):
+        harness.select_instances("wcci", SHARED / "nowhere")
+
+
+def test_instance_names_match_bks_csv_keys() -> None:
+    assert harness.instance_name(Path("c101_21.txt")) == "c101_21"
+    assert harness.instance_name(Path("C101.100.10.vrptw")) == "C101"
+    assert harness.instance_name(Path("E-n22-k4.evrp")) == "E-n22-k4"
+    assert harness.instance_name(Path("tc0c10s2cf1.xml")) == "tc0c10s2cf1"
+
+
+def _run(value: float, vehicles: int, *, feasible: bool = True, seed: int = 0) -> object:
+    return harness.RunResult(
+        "x",
+        seed,
+        feasible=feasible,
+        value=value,
+        vehicles=vehicles,
+        seconds=1.0,
+        objective="vehicles-then-distance",
+        hierarchical=True,
+        bks_cost=100.0,
+        bks_vehicles=3,
+    )
+
+
+def test_rows_pick_fewest_vehicles_first_and_compute_gaps() -> None:
+    row = harness.Row("x", [_run(99.0, 4), _run(101.0, 3, seed=1), _run(90.0, 2, feasible=False)])
+    assert row.best.value == 101.0  # 3 vehicles beat 4, the infeasible run does not count
+    assert row.gap_best == pytest.approx(1.0)
+    assert row.mean_value == pytest.approx(100.0)
+    assert row.gap_mean == pytest.approx(0.0)
+    assert row.vehicles_equal_bks is True
+    assert row.reached_bks is False
+    assert row.feasible is False
+
+    assert harness.reaches(100.004, 100.0)
+    assert harness.reaches(257.754, 257.75)  # equal at two decimals
+    assert not harness.reaches(100.01, 100.0)
+    assert harness.gap_pct(1.0, None) is None
+
+    summary = harness.summarize([row, harness.Row("y", [_run(100.0, 3)])])
+    assert summary.instances == 2
+    assert summary.feasible == 1
+    assert summary.reached == 1
+    assert summary.vehicles_equal == 2
+    assert not summary.all_feasible
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_an_exception_becomes_a_failed_row(tmp_path: Path, jobs: int) -> None:
+    missing = [tmp_path / "c101C5.txt", tmp_path / "c103C5.txt"]  # absent: reading fails
+    rows = harness.run_benchmark(missing, time_limit_s=0.1, runs=2, jobs=jobs)
+    assert [r.instance for r in rows] == ["c101C5", "c103C5"]
+    for row in rows:
+        assert [r.seed for r in row.runs] == [0, 1]
+        assert row.failed
+        assert not row.feasible
+        assert row.error
+    assert not harness.summarize(rows).all_feasible
+
+
+@needs_shared
+@needs_engine
+def test_two_tiny_schneider_instances_are_solved_checked_and_compared(tmp_path: Path) -> None:
+    paths = harness.select_instances("schneider-small", SHARED, "c10[13]C5")
+    rows = harness.run_benchmark(paths, time_limit_s=0.5, runs=1, jobs=1, seed=0)
+    assert [r.instance for r in rows] == list(TINY)
+    for row in rows:
+        assert row.error == "", row.error
+        assert row.feasible
+        assert row.bks_cost is not None and row.bks_vehicles is not None
+        best = row.best
+        assert best is not None and best.value is not None
+        assert row.gap_best == pytest.approx(100 * (best.value - row.bks_cost) / row.bks_cost)
+        # The 5-customer best-known values are optimal: nothing may beat them.
+        assert row.gap_best >= -0.01
+        assert best.vehicles >= row.bks_vehicles
+
+    out = tmp_path / "results"
+    args = ["schneider-small", "--time-limit", "0.5", "--jobs", "1", "--filter", "c10[13]C5"]
+    assert harness.main([*args, "--out", str(out)]) == 0
+    (csv_path,) = out.glob("schneider-small-*.csv")
+    (md_path,) = out.glob("schneider-small-*.md")
+    with csv_path.open(encoding="utf-8") as f:
+        records = list(csv.DictReader(f))
+    assert [r["instance"] for r in records] == list(TINY)
+    assert all(r["feasible"] == "True" for r in records)
+    markdown = md_path.read_text(encoding="utf-8")
+    assert "benchmarks/run.py schneider-small --time-limit 0.5" in markdown
+    assert "all feasible: yes" in markdown
