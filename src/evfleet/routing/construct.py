@@ -116,6 +116,30 @@ def _speed(data: EngineData) -> float:
     return float(d[mask].sum() / t[mask].sum())
 
 
+def _trim(evaluator: Evaluator, t: int, route: list[int], served: set[int]) -> list[int]:
+    """Drops clients from the end of ``route`` (and from ``served``) until it is feasible.
+
+    The builder's look-ahead is approximate (it does not foresee the time a final charging
+    stop takes, for instance), so every route is checked by the full evaluation."""
+    data = evaluator.data
+    chargers = range(data.first_charger, data.num_locations)
+    while route and not evaluator.evaluate(t, route).feasible:
+        while route and data.is_charger(route[-1]):
+            route.pop()
+        if not route:
+            break
+        served.discard(route.pop())
+        while route and data.is_charger(route[-1]):
+            route.pop()
+        if route and evaluator.evaluate(t, route).energy_deficit_wh > 0:
+            # Try to get home through a charger.
+            options = [route + [c] for c in chargers]
+            feasible = [r for r in options if evaluator.evaluate(t, r).feasible]
+            if feasible:
+                route = min(feasible, key=lambda r: evaluator.evaluate(t, r).distance_m)
+    return route
+
+
 def nearest_neighbour(evaluator: Evaluator) -> tuple[Plan, list[int]]:
     """Builds a plan; returns it with the clients it could not route."""
     data = evaluator.data
@@ -127,6 +151,7 @@ def nearest_neighbour(evaluator: Evaluator) -> tuple[Plan, list[int]]:
         used = 0
         while unrouted.size and (td.count is None or used < td.count):
             route, served = _RouteBuilder(data, td.index, unrouted, safe).build()
+            route = _trim(evaluator, td.index, route, served)
             if not served:
                 break
             routes.append(route)
