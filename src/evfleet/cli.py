@@ -33,7 +33,7 @@ app = typer.Typer(
 out = Console()
 if not out.is_terminal:
     out = Console(width=140)  # piped output: wide enough for the routes table
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 class Recharge(StrEnum):
@@ -163,14 +163,16 @@ def _solve_and_report(
     iterations: int | None,
     output: Path | None,
     show_routes: bool,
+    workers: int | None = None,
 ) -> int:
     from evfleet.checker import check
     from evfleet.io.solution_json import write_solution
-    from evfleet.routing.solve import solve
+    from evfleet.routing.portfolio import solve_portfolio
 
     with _ProgressLine(time_limit, problem.objective) as progress:
-        solution = solve(
+        solution = solve_portfolio(
             problem,
+            workers=workers,
             time_limit_s=time_limit,
             seed=seed,
             max_iterations=iterations,
@@ -183,7 +185,7 @@ def _solve_and_report(
     out.print(
         f"[bold]{problem.name}[/bold]: {report.objective_text()}  "
         f"({int(stats.get('iterations', 0))} iterations, {stats.get('elapsed_s', 0):.1f} s, "
-        f"seed {seed})"
+        f"seed {seed}, {int(stats.get('workers', 1))} worker(s))"
     )
     if output is not None:
         write_solution(solution, problem, output)
@@ -209,10 +211,16 @@ def solve(
     recharge: RechargeOpt = None,
     convention: ConventionOpt = None,
     routes: Annotated[bool, typer.Option(help="Print a table of the routes.")] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Independent searches in parallel, best kept (default: all cores)."),
+    ] = None,
 ) -> None:
     """Plan routes for INSTANCE and print the objective in the set's own convention."""
     if time_limit <= 0:
         raise _fail("--time-limit must be a positive number of seconds")
+    if workers is not None and workers < 1:
+        raise _fail("--workers must be at least 1")
     try:
         problem = _load(instance, recharge, convention)
         code = _solve_and_report(
@@ -222,6 +230,7 @@ def solve(
             iterations=iterations,
             output=output,
             show_routes=routes,
+            workers=workers,
         )
     except EvfleetError as exc:
         raise _fail(str(exc)) from None
@@ -259,6 +268,9 @@ def example(
     time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds to search.")] = 10.0,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     output: Annotated[Path | None, typer.Option("--out", help="Write the solution JSON.")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Parallel searches (default: all cores).")
+    ] = None,
 ) -> None:
     """Plan the bundled example (a city delivery day with e-vans and chargers) and show it."""
     from evfleet.io.problem_json import read_problem_json
@@ -272,7 +284,13 @@ def example(
         f"objective {problem.objective.value}."
     )
     code = _solve_and_report(
-        problem, time_limit=time_limit, seed=seed, iterations=None, output=output, show_routes=True
+        problem,
+        time_limit=time_limit,
+        seed=seed,
+        iterations=None,
+        output=output,
+        show_routes=True,
+        workers=workers,
     )
     raise typer.Exit(code)
 

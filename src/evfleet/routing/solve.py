@@ -172,5 +172,6 @@ def solve(
         "elapsed_s": time.monotonic() - started,
         "seed": float(seed),
         "feasible": 1.0 if best is not None else 0.0,
+        "objective": final.objective(),
     }
     return to_solution(final, problem, stats)
