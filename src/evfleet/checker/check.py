@@ -416,7 +416,8 @@ def _check_route(
                         f"charging from {_fmt(begin)} s to {_fmt(begin + charging)} s does not "
                         f"fit the opening hours {_fmt(site.open_s)}-{_fmt(site.close_s)} s",
                     )
-                charged = target - energy
+                # With an unlimited battery both are infinite and nothing is charged.
+                charged = target - energy if math.isfinite(energy) else 0.0
                 energy = target
                 energy_cost += charged / 1000.0 * site.price_per_kwh
         else:  # the return to the depot
