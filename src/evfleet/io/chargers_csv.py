@@ -26,7 +26,7 @@ import math
 from os import PathLike
 
 from evfleet.day import ChargerSpec, RowError, parse_hours
-from evfleet.io.orders_csv import Column, CsvRecord, CsvResult, read_table
+from evfleet.io.csv_table import Column, CsvRecord, CsvResult, read_table
 
 __all__ = ["CHARGER_COLUMNS", "MAX_POWER_KW", "ChargersResult", "read_chargers_csv"]
 

@@ -37,7 +37,7 @@ from evfleet.day import (
     parse_clock,
     parse_hours,
 )
-from evfleet.io.orders_csv import did_you_mean
+from evfleet.io.csv_table import did_you_mean
 from evfleet.problem import Powertrain
 
 __all__ = ["parse_fleet_yaml", "read_fleet_yaml"]
