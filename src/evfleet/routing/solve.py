@@ -119,6 +119,9 @@ def solve(
     plan, left = nearest_neighbour(evaluator)
     neighbours = [list(map(int, row)) for row in data.neighbours]
     recreate(plan, left, penalties, rng, neighbours)
+    # The construction is usually feasible already: keep it, so that a search cut short
+    # by its time limit still returns a feasible plan.
+    first = plan.copy() if plan.feasible else None
     search = LocalSearch(plan, rng)
     search.run(plan, penalties, deadline)
     for _ in range(20):
@@ -130,7 +133,9 @@ def solve(
         search.last_tested.clear()
         search.charger_tested.clear()
         search.run(plan, penalties, deadline)
-    best = plan.copy() if plan.feasible else None
+    best = plan.copy() if plan.feasible else first
+    if first is not None and best is not None and first.key() < best.key():
+        best = first
     current = plan
     iteration = 0
 
