@@ -295,6 +295,107 @@ def example(
     raise typer.Exit(code)
 
 
+@app.command()
+def plan(
+    orders: Annotated[Path, typer.Argument(help="orders.csv (see docs/input-formats.md).")],
+    fleet: Annotated[Path, typer.Option(help="fleet.yaml: depots, vans, shifts, prices.")],
+    output: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")],
+    chargers: Annotated[
+        Path | None, typer.Option(help="chargers.csv: public chargers off the depots.")
+    ] = None,
+    network: Annotated[
+        str,
+        typer.Option(help="Road network: great-circle, osm:FILE.pbf or osrm:URL."),
+    ] = "great-circle",
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds to search.")] = 30.0,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    workers: Annotated[
+        int | None, typer.Option(help="Parallel searches (default: all cores).")
+    ] = None,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option(help="Plan the good rows even when some rows are invalid (listed)."),
+    ] = False,
+) -> None:
+    """Plan a delivery day from a dispatcher's files and write plan.json, plan.geojson,
+    driver manifests and an offline HTML report into --out."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from evfleet.routing.solve import Progress as SearchProgress
+    from evfleet.workflow import plan_day, read_day
+
+    if time_limit <= 0:
+        raise _fail("--time-limit must be a positive number of seconds")
+    try:
+        inputs = read_day(orders, fleet, chargers)
+    except EvfleetError as exc:
+        raise _fail(str(exc)) from None
+    except OSError as exc:
+        raise _fail(f"{exc.filename}: {exc.strerror}") from None
+    for w in inputs.warnings:
+        err.print(Text(f"warning: {w}", style="yellow"))
+    if inputs.errors:
+        for e in inputs.errors:
+            err.print(Text(f"error: {e}", style="red"))
+        if not skip_invalid:
+            raise _fail(
+                f"{len(inputs.errors)} invalid row(s); fix them, or plan the valid rows "
+                "with --skip-invalid"
+            )
+        err.print(f"skipping {len(inputs.errors)} invalid row(s)")
+    assert inputs.day is not None
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[best]}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+    with bar:
+        task = bar.add_task("planning", total=time_limit, best="")
+
+        def on_progress(p: SearchProgress) -> None:
+            state = f"cost {p.objective:,.2f}" if p.feasible else "searching for a feasible plan"
+            bar.update(
+                task, completed=min(p.elapsed_s, time_limit), best=f"{state}, {p.vehicles} vans"
+            )
+
+        def on_stage(text: str) -> None:
+            bar.update(task, description=text)
+            if not err.is_terminal:
+                err.print(text)
+
+        try:
+            result = plan_day(
+                inputs.day,
+                output,
+                network=network,
+                time_limit_s=time_limit,
+                seed=seed,
+                workers=workers,
+                progress=on_progress,
+                on_stage=on_stage,
+            )
+        except EvfleetError as exc:
+            raise _fail(str(exc)) from None
+    account, diesel = result.account, result.diesel
+    out.print(
+        f"[bold]{result.problem.name}[/bold]: {len(result.solution.routes)} routes, "
+        f"{account.distance_m / 1000:,.1f} km, cost {account.cost.total:,.2f}, "
+        f"{account.grid_energy_wh / 1000:,.1f} kWh from the grid, "
+        f"{account.diesel_l:,.1f} l diesel, "
+        f"{account.co2e_wtw_kg:,.1f} kg CO2e (all-diesel: {diesel.co2e_wtw_kg:,.1f} kg)"
+    )
+    for path in result.files:
+        out.print(f"  {path}")
+    if not result.report.feasible:
+        out.print(result.report.format())
+        raise typer.Exit(1)
+    out.print("[green]feasible[/green] (checked independently)")
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

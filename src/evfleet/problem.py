@@ -13,7 +13,7 @@ clients, then chargers (``Problem.client_index``, ``Problem.charger_index``).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -100,15 +100,40 @@ class Charger:
     close_s: float = INF
 
 
+@dataclass(frozen=True, eq=False)
+class ArcEnergy:
+    """Load-dependent energy per arc: ``base_wh[i, j] + wh_per_kg[i, j] * load_kg`` Wh.
+
+    Mass enters rolling resistance, inertia and grade linearly, so a physics model
+    (:mod:`evfleet.energy`) is exactly affine in the payload; both matrices are indexed in
+    the shared location order.
+    """
+
+    base_wh: NDArray[np.float64]
+    wh_per_kg: NDArray[np.float64]
+
+    def __post_init__(self) -> None:
+        if self.base_wh.shape != self.wh_per_kg.shape or self.base_wh.ndim != 2:
+            raise ValueError("base_wh and wh_per_kg must be square matrices of equal shape")
+
+
 @dataclass(frozen=True)
 class VehicleType:
     """A group of identical vehicles based at one depot.
 
     ``count`` is how many exist (``None``: as many as needed). Electric vehicles have a
     usable battery of ``battery_wh`` and start with ``initial_energy_wh`` (``None``: full);
-    they use ``energy_wh_per_m`` per metre, unless ``energy_model`` is given. Diesel
-    vehicles use ``fuel_l_per_m`` and never charge. A route must start at or after
-    ``shift_start_s``, end by ``shift_end_s`` and last at most ``max_duration_s``.
+    they use ``arc_energy`` (load-dependent) if given, else the ``energy_model`` hook if
+    given, else ``energy_wh_per_m`` per metre. Diesel vehicles use ``fuel_l_per_m`` and
+    never charge. A route must start at or after ``shift_start_s``, end by ``shift_end_s``
+    and last at most ``max_duration_s``.
+
+    Costs (money in the problem's currency): ``fixed_cost`` per used vehicle,
+    ``cost_per_m`` and ``cost_per_s`` (driver) along the route, ``fuel_cost_per_l`` per
+    litre of diesel, and ``energy_cost_per_wh`` per Wh drawn from the battery (energy that
+    the depot charger replaces, grid losses included); energy charged on the way is paid at
+    the charger's price instead. ``co2e_kg_per_l`` and ``co2e_kg_per_wh`` are well-to-wheel
+    emission factors, priced at :attr:`Problem.carbon_price_per_kg`.
     """
 
     name: str = "ev"
@@ -127,6 +152,11 @@ class VehicleType:
     shift_end_s: float = INF
     max_duration_s: float = INF
     energy_model: EnergyModel | None = field(default=None, compare=False)
+    arc_energy: ArcEnergy | None = field(default=None, compare=False)
+    fuel_cost_per_l: float = 0.0
+    energy_cost_per_wh: float = 0.0
+    co2e_kg_per_l: float = 0.0
+    co2e_kg_per_wh: float = 0.0
 
     @property
     def is_electric(self) -> bool:
@@ -141,6 +171,9 @@ class VehicleType:
         """Energy used to drive from location ``i`` to ``j`` carrying ``load_kg``, in Wh."""
         if not self.is_electric:
             return 0.0
+        if self.arc_energy is not None:
+            e = self.arc_energy
+            return float(e.base_wh[i, j] + e.wh_per_kg[i, j] * load_kg)
         if self.energy_model is not None:
             return self.energy_model(i, j, distance_m, load_kg)
         return self.energy_wh_per_m * distance_m
@@ -206,6 +239,11 @@ class Problem:
     objective: Objective = Objective.VEHICLES_THEN_DISTANCE
     recharge: RechargePolicy = RechargePolicy.FULL
     metric: Metric | None = None
+    charging_functions: Mapping[tuple[int, int], ChargingFunction] = field(default_factory=dict)
+    """Charging functions for a (vehicle type, charger number) pair, overriding
+    ``Charger.function``: a van's own limits shape the curve on each charger."""
+    carbon_price_per_kg: float = 0.0
+    """Price of one kg CO2e in the cost objective (currency per kg)."""
 
     def __post_init__(self) -> None:
         n = self.num_locations
@@ -219,6 +257,11 @@ class Problem:
         for k, vt in enumerate(self.vehicle_types):
             if not 0 <= vt.depot < len(self.depots):
                 raise ValueError(f"vehicle type {k} ({vt.name}) refers to unknown depot {vt.depot}")
+            if vt.arc_energy is not None and vt.arc_energy.base_wh.shape != (n, n):
+                raise ValueError(f"vehicle type {k} ({vt.name}): arc_energy is not {n} x {n}")
+        for t, c in self.charging_functions:
+            if not (0 <= t < len(self.vehicle_types) and 0 <= c < len(self.chargers)):
+                raise ValueError(f"charging_functions has an unknown (type, charger) {(t, c)}")
 
     @property
     def num_depots(self) -> int:
@@ -235,6 +278,10 @@ class Problem:
     @property
     def num_locations(self) -> int:
         return len(self.depots) + len(self.clients) + len(self.chargers)
+
+    def charging_function(self, vehicle_type: int, charger: int) -> ChargingFunction:
+        """How vehicles of ``vehicle_type`` charge at charger number ``charger``."""
+        return self.charging_functions.get((vehicle_type, charger), self.chargers[charger].function)
 
     def client_index(self, k: int) -> int:
         """Location index of the ``k``-th client."""

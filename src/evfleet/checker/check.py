@@ -166,7 +166,9 @@ class CheckReport:
     ``VEHICLES_THEN_DISTANCE`` (the vehicle count is ``vehicles``) and ``DISTANCE``; driving
     plus charging time in hours for ``DRIVING_AND_CHARGING_TIME`` (Montoya); total cost for
     ``COST`` (fixed cost per used vehicle + cost_per_m·distance + cost_per_s·duration +
-    energy charged at each charger's ``price_per_kwh``).
+    fuel_cost_per_l·litres + energy_cost_per_wh·Wh drawn from the battery + energy charged on
+    the way at each charger's ``price_per_kwh`` less the depot price it replaces +
+    carbon_price_per_kg·(co2e_kg_per_l·litres + co2e_kg_per_wh·Wh drawn)).
     """
 
     problem_name: str
@@ -338,7 +340,7 @@ def _check_route(
     energy = vt.start_energy_wh
     min_energy = energy
     distance_m = driving_s = service_total = charging_total = waiting_total = 0.0
-    charged_total = energy_cost = 0.0
+    charged_total = energy_cost = consumed_wh = 0.0
     timeline: list[StopReport] = []
     prev = depot_loc
     stops = [*route.visits, Visit(depot_loc)]
@@ -349,7 +351,9 @@ def _check_route(
         arc_s = float(problem.duration_s[prev, loc])
         if not (math.isfinite(arc_m) and math.isfinite(arc_s)):
             violate(k, name, Kind.NO_ARC, f"there is no arc from {names[prev]} to {name}")
-        energy -= vt.arc_energy_wh(prev, loc, arc_m, load)
+        arc_wh = vt.arc_energy_wh(prev, loc, arc_m, load)
+        energy -= arc_wh
+        consumed_wh += arc_wh
         distance_m += arc_m
         driving_s += arc_s
         arrival = t + arc_s
@@ -407,7 +411,9 @@ def _check_route(
                     target = vt.battery_wh
                 target = max(target, energy)
                 begin = max(arrival, site.open_s)
-                charging = site.function.charge_time_s(energy, target)
+                number = loc - problem.num_depots - problem.num_clients
+                function = problem.charging_function(route.vehicle_type, number)
+                charging = function.charge_time_s(energy, target)
                 if begin + charging > site.close_s + TIME_TOL_S:
                     violate(
                         k,
@@ -419,7 +425,8 @@ def _check_route(
                 # With an unlimited battery both are infinite and nothing is charged.
                 charged = target - energy if math.isfinite(energy) else 0.0
                 energy = target
-                energy_cost += charged / 1000.0 * site.price_per_kwh
+                # Paid at the charger's price instead of the depot's.
+                energy_cost += charged * (site.price_per_kwh / 1000.0 - vt.energy_cost_per_wh)
         else:  # the return to the depot
             if arrival > depot.tw_late_s + TIME_TOL_S:
                 violate(
@@ -470,7 +477,17 @@ def _check_route(
             Kind.MAX_DURATION,
             f"lasts {_fmt(duration)} s, longer than the maximum of {_fmt(vt.max_duration_s)} s",
         )
-    cost = vt.fixed_cost + vt.cost_per_m * distance_m + vt.cost_per_s * duration + energy_cost
+    fuel_l = vt.fuel_l_per_m * distance_m if not vt.is_electric else 0.0
+    co2e_kg = fuel_l * vt.co2e_kg_per_l + consumed_wh * vt.co2e_kg_per_wh
+    cost = (
+        vt.fixed_cost
+        + vt.cost_per_m * distance_m
+        + vt.cost_per_s * duration
+        + fuel_l * vt.fuel_cost_per_l
+        + consumed_wh * vt.energy_cost_per_wh
+        + energy_cost
+        + problem.carbon_price_per_kg * co2e_kg
+    )
     return RouteReport(
         route=r,
         vehicle_type=route.vehicle_type,
