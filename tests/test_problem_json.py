@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import math
 import re
@@ -35,6 +36,7 @@ from evfleet.io.problem_json import (
     read_problem_json,
     write_problem_json,
 )
+from evfleet.problem import ArcEnergy
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE_SCHEMA = ROOT / "src" / "evfleet" / "schemas" / "problem.schema.json"
@@ -60,7 +62,18 @@ def assert_same_problem(a: Problem, b: Problem) -> None:
     assert a.chargers == b.chargers
     assert a.vehicle_types == b.vehicle_types
     assert a.metric == b.metric
-    for x, y in ((a.distance_m, b.distance_m), (a.duration_s, b.duration_s)):
+    assert a.carbon_price_per_kg == b.carbon_price_per_kg
+    assert dict(a.charging_functions) == dict(b.charging_functions)
+    matrices = [(a.distance_m, b.distance_m), (a.duration_s, b.duration_s)]
+    for u, v in zip(a.vehicle_types, b.vehicle_types, strict=True):
+        # arc_energy is left out of VehicleType equality (arrays): compare it here.
+        assert (u.arc_energy is None) == (v.arc_energy is None)
+        if u.arc_energy is not None and v.arc_energy is not None:
+            matrices += [
+                (u.arc_energy.base_wh, v.arc_energy.base_wh),
+                (u.arc_energy.wh_per_kg, v.arc_energy.wh_per_kg),
+            ]
+    for x, y in matrices:
         assert y.dtype == np.float64
         assert x.shape == y.shape
         assert np.array_equal(x, y)  # bit for bit (no NaN can occur)
@@ -124,8 +137,42 @@ def sample_model(*, metric: Metric | None = DEFAULT_METRIC) -> Model:
     return m
 
 
-def sample_doc(*, metric: Metric | None = DEFAULT_METRIC) -> dict[str, Any]:
-    return problem_to_dict(sample_model(metric=metric).data())
+VAN_OVERRIDE = ChargingFunction.piecewise([(0, 0), (30_000, 2_700), (60_000, 7_200)])
+
+
+def with_extras(p: Problem) -> Problem:
+    """The problem with the fields the Model builder does not set: costs and emissions per
+    vehicle type, load-dependent energy for the van, charging overrides and a carbon price."""
+    n = p.num_locations
+    rng = np.random.default_rng(11)
+    base = rng.uniform(0.0, 3_000.0, (n, n))
+    base[2, 5] = INF  # no arc
+    base[1, 1] = -12.5  # negative bases are allowed
+    slope = rng.uniform(0.0, 0.5, (n, n))
+    van, truck = p.vehicle_types
+    van = dataclasses.replace(
+        van,
+        arc_energy=ArcEnergy(base_wh=base, wh_per_kg=slope),
+        energy_cost_per_wh=0.00025,
+        co2e_kg_per_wh=0.00038,
+    )
+    truck = dataclasses.replace(truck, fuel_cost_per_l=1.65, co2e_kg_per_l=3.17)
+    return dataclasses.replace(
+        p,
+        vehicle_types=(van, truck),
+        # Deliberately not in sorted order: the writer sorts by (vehicle type, charger).
+        charging_functions={(0, 1): VAN_OVERRIDE, (0, 0): ChargingFunction.linear(0.1)},
+        carbon_price_per_kg=0.1,
+    )
+
+
+def sample_problem(*, metric: Metric | None = DEFAULT_METRIC, extras: bool = True) -> Problem:
+    p = sample_model(metric=metric).data()
+    return with_extras(p) if extras else p
+
+
+def sample_doc(*, metric: Metric | None = DEFAULT_METRIC, extras: bool = True) -> dict[str, Any]:
+    return problem_to_dict(sample_problem(metric=metric, extras=extras))
 
 
 # --- round trips --------------------------------------------------------------------------------
@@ -230,6 +277,95 @@ def test_nan_cannot_be_written() -> None:
         problem_to_dict(p)
 
 
+@pytest.mark.parametrize("metric", [DEFAULT_METRIC, None])
+def test_costs_emissions_arc_energy_and_overrides_round_trip(metric: Metric | None) -> None:
+    p = sample_problem(metric=metric)
+    d = problem_to_dict(p)
+    VALIDATOR.validate(d)
+    assert list(d)[:5] == ["format", "name", "objective", "recharge", "carbon_price_per_kg"]
+    assert list(d)[-2:] == ["charging_functions", "matrices"]
+    assert d["carbon_price_per_kg"] == 0.1
+    van, truck = d["vehicle_types"]
+    assert (van["energy_cost_per_wh"], van["co2e_kg_per_wh"]) == (0.00025, 0.00038)
+    assert (van["fuel_cost_per_l"], van["co2e_kg_per_l"]) == (0.0, 0.0)
+    assert (truck["fuel_cost_per_l"], truck["co2e_kg_per_l"]) == (1.65, 3.17)
+    assert "arc_energy" not in truck
+    assert van["arc_energy"]["base_wh"][2][5] is None  # infinity written as null
+    assert van["arc_energy"]["base_wh"][1][1] == -12.5
+    assert d["charging_functions"] == [
+        {"vehicle_type": 0, "charger": 0, "function": {"seconds_per_wh": 0.1}},
+        {
+            "vehicle_type": 0,
+            "charger": 1,
+            "function": {"breakpoints": [[0.0, 0.0], [30_000.0, 2_700.0], [60_000.0, 7_200.0]]},
+        },
+    ]
+    q = through_text(p)
+    assert_same_problem(p, q)
+    assert_same_problem(p, problem_from_json(problem_to_json(p)))
+    assert problem_to_dict(q) == d
+    vt = q.vehicle_types[0]
+    assert vt.arc_energy is not None and vt.arc_energy.base_wh[2, 5] == INF
+    assert vt.arc_energy_wh(3, 4, 0.0, 100.0) == p.vehicle_types[0].arc_energy_wh(3, 4, 0.0, 100.0)
+    assert q.charging_function(0, 1) == VAN_OVERRIDE
+    assert q.charging_function(1, 1) == p.chargers[1].function  # no override: the charger's
+
+
+def test_new_fields_written_with_defaults_or_left_out() -> None:
+    d = sample_doc(extras=False)
+    assert d["carbon_price_per_kg"] == 0.0
+    assert "charging_functions" not in d
+    for vt in d["vehicle_types"]:
+        assert "arc_energy" not in vt
+        for key in ("fuel_cost_per_l", "energy_cost_per_wh", "co2e_kg_per_l", "co2e_kg_per_wh"):
+            assert vt[key] == 0.0
+    q = problem_from_dict(d)
+    assert q.charging_functions == {} and q.carbon_price_per_kg == 0.0
+    assert all(vt.arc_energy is None for vt in q.vehicle_types)
+
+
+def test_energy_model_hook_beside_arc_energy_is_not_written() -> None:
+    # arc_energy takes precedence, so the hook is never used and the vehicle writes fine.
+    p = sample_problem()
+    van = dataclasses.replace(p.vehicle_types[0], energy_model=lambda i, j, d, load: 0.1 * d)
+    p = dataclasses.replace(p, vehicle_types=(van, p.vehicle_types[1]))
+    q = through_text(p)
+    assert_same_problem(p, q)
+    assert q.vehicle_types[0].energy_model is None
+
+
+@pytest.mark.parametrize(
+    ("matrix", "value", "message"),
+    [
+        (
+            "wh_per_kg",
+            INF,
+            r"vehicle_types\[0\]\.arc_energy\.wh_per_kg\[1\]\[3\] = inf: "
+            r"expected a finite number$",
+        ),
+        ("wh_per_kg", math.nan, r"arc_energy\.wh_per_kg\[1\]\[3\] = nan"),
+        ("base_wh", -INF, r"arc_energy\.base_wh\[1\]\[3\] = -inf: expected a finite number or"),
+        ("base_wh", math.nan, r"arc_energy\.base_wh\[1\]\[3\] = nan"),
+    ],
+)
+def test_non_finite_arc_energy_cannot_be_written(matrix: str, value: float, message: str) -> None:
+    p = sample_problem()
+    arc = p.vehicle_types[0].arc_energy
+    assert arc is not None
+    getattr(arc, matrix)[1, 3] = value
+    with pytest.raises(ValueError, match=message):
+        problem_to_dict(p)
+
+
+def test_non_finite_costs_cannot_be_written() -> None:
+    p = sample_problem()
+    with pytest.raises(ValueError, match=r"carbon_price_per_kg = inf"):
+        problem_to_dict(dataclasses.replace(p, carbon_price_per_kg=INF))
+    truck = dataclasses.replace(p.vehicle_types[1], fuel_cost_per_l=math.nan)
+    with pytest.raises(ValueError, match=r"vehicle_types\[1\]\.fuel_cost_per_l = nan"):
+        problem_to_dict(dataclasses.replace(p, vehicle_types=(p.vehicle_types[0], truck)))
+
+
 # --- property-based round trips -----------------------------------------------------------------
 
 coord = st.floats(-1e5, 1e5, allow_nan=False, allow_infinity=False)
@@ -295,7 +431,8 @@ def problems(draw: st.DrawFn) -> Problem:
             close_s=close_s,
         )
     maybe_inf = st.one_of(st.just(INF), amount)
-    for _ in range(draw(st.integers(1, 3))):
+    num_types = draw(st.integers(1, 3))
+    for _ in range(num_types):
         battery = draw(maybe_inf)
         initial = draw(st.one_of(st.none(), st.floats(0.0, min(battery, 1e6))))
         start, end = window(draw)
@@ -328,7 +465,49 @@ def problems(draw: st.DrawFn) -> Problem:
         entry = st.one_of(st.floats(0.0, 1e7), st.just(INF))
         flat = draw(st.lists(entry, min_size=2 * n * n, max_size=2 * n * n))
         m.set_matrices(np.array(flat[: n * n]).reshape(n, n), np.array(flat[n * n :]).reshape(n, n))
-    return m.data()
+    return draw(extras(m.data()))
+
+
+@st.composite
+def extras(draw: st.DrawFn, p: Problem) -> Problem:
+    """Adds what the Model builder cannot set: costs, emissions, arc energy, overrides."""
+    n = p.num_locations
+    money = st.floats(-10.0, 10.0)
+    types = []
+    for vt in p.vehicle_types:
+        arc = None
+        if draw(st.booleans()):
+            base = st.one_of(st.floats(-1e4, 1e7), st.just(INF))
+            flat_base = draw(st.lists(base, min_size=n * n, max_size=n * n))
+            flat_slope = draw(st.lists(st.floats(-1.0, 10.0), min_size=n * n, max_size=n * n))
+            arc = ArcEnergy(
+                base_wh=np.array(flat_base, dtype=np.float64).reshape(n, n),
+                wh_per_kg=np.array(flat_slope, dtype=np.float64).reshape(n, n),
+            )
+        types.append(
+            dataclasses.replace(
+                vt,
+                arc_energy=arc,
+                fuel_cost_per_l=draw(money),
+                energy_cost_per_wh=draw(money),
+                co2e_kg_per_l=draw(st.floats(0.0, 10.0)),
+                co2e_kg_per_wh=draw(st.floats(0.0, 0.01)),
+            )
+        )
+    overrides: dict[tuple[int, int], ChargingFunction] = {}
+    if p.chargers:
+        pairs = st.tuples(st.integers(0, len(types) - 1), st.integers(0, len(p.chargers) - 1))
+        for pair in draw(st.lists(pairs, max_size=4, unique=True)):
+            if draw(st.booleans()):
+                overrides[pair] = ChargingFunction.linear(draw(st.floats(0.0, 10.0)))
+            else:
+                overrides[pair] = ChargingFunction.piecewise(draw(concave_breakpoints()))
+    return dataclasses.replace(
+        p,
+        vehicle_types=tuple(types),
+        charging_functions=overrides,
+        carbon_price_per_kg=draw(st.floats(0.0, 1e3)),
+    )
 
 
 @SETTINGS
@@ -389,10 +568,21 @@ def test_written_documents_validate(metric: Metric | None) -> None:
 
 def test_docs_examples_parse_and_agree() -> None:
     text = DOC.read_text(encoding="utf-8")
-    (json_block,) = re.findall(r"```json\n(.*?)```", text, re.S)
+    json_block, costed_block = re.findall(r"```json\n(.*?)```", text, re.S)
     doc = json.loads(json_block)
     VALIDATOR.validate(doc)
     from_json = problem_from_dict(doc)
+    costed_doc = json.loads(costed_block)
+    VALIDATOR.validate(costed_doc)
+    costed = problem_from_dict(costed_doc)
+    assert_same_problem(costed, through_text(costed))
+    van = costed.vehicle_types[0]
+    assert van.arc_energy is not None
+    assert van.arc_energy_wh(0, 1, 5_000.0, 250.0) == 1150.0 + 0.21 * 250.0
+    assert costed.charging_function(0, 0) == ChargingFunction.from_power(11_000)
+    assert costed.chargers[0].function == ChargingFunction.from_power(22_000)
+    assert costed.carbon_price_per_kg == 0.1
+    assert costed.vehicle_types[1].co2e_kg_per_l == 3.17
     python_block = re.findall(r"```python\n(.*?)```", text, re.S)[-1]
     scope: dict[str, Any] = {}
     exec(python_block, scope)
@@ -410,6 +600,8 @@ REQUIRED: list[tuple[str, tuple[str, ...], str]] = [
     ("chargers[1]", ("name", "x", "y", "function"), "chargers.1"),
     ("vehicle_types[1]", ("name",), "vehicle_types.1"),
     ("matrices.metric", ("kind",), "matrices.metric"),
+    ("vehicle_types[0].arc_energy", ("base_wh", "wh_per_kg"), "vehicle_types.0.arc_energy"),
+    ("charging_functions[1]", ("vehicle_type", "charger", "function"), "charging_functions.1"),
 ]
 
 
@@ -468,6 +660,11 @@ def test_optional_keys_take_dataclass_defaults() -> None:
     m.add_vehicle_type(name="ev")
     assert_same_problem(p, m.data())
     assert p.distance_m[0, 1] == 5.0
+    assert p.carbon_price_per_kg == 0.0 and p.charging_functions == {}
+    vt = p.vehicle_types[0]
+    assert vt.arc_energy is None
+    assert (vt.fuel_cost_per_l, vt.energy_cost_per_wh) == (0.0, 0.0)
+    assert (vt.co2e_kg_per_l, vt.co2e_kg_per_wh) == (0.0, 0.0)
 
 
 # (JSON path, value to put there, expected message after the path)
@@ -502,6 +699,31 @@ WRONG_VALUES: list[tuple[str, object, str]] = [
     ("matrices.metric.truncate_decimals", 1.5, "expected an integer or null, got 1.5"),
     ("matrices.metric.truncate_decimals", 99, "must be <= 15, got 99"),
     ("name", None, "expected a string, got null"),
+    ("carbon_price_per_kg", -0.5, "must be >= 0, got -0.5"),
+    ("carbon_price_per_kg", None, "expected a number, got null"),
+    ("vehicle_types.0.fuel_cost_per_l", "1.6", 'expected a number, got "1.6"'),
+    ("vehicle_types.0.energy_cost_per_wh", None, "expected a number, got null"),
+    ("vehicle_types.1.co2e_kg_per_l", -3.17, "must be >= 0, got -3.17"),
+    ("vehicle_types.0.co2e_kg_per_wh", True, "expected a number, got true"),
+    ("vehicle_types.0.arc_energy", [], "expected an object, got an array"),
+    ("vehicle_types.0.arc_energy", None, "expected an object, got null"),
+    ("vehicle_types.0.arc_energy.base_wh", {}, "expected an array, got an object"),
+    ("vehicle_types.0.arc_energy.base_wh.3", 1.0, "expected an array, got 1.0"),
+    ("vehicle_types.0.arc_energy.base_wh.1.2", "x", 'expected a number or null, got "x"'),
+    ("vehicle_types.0.arc_energy.wh_per_kg.3.0", None, "expected a number, got null"),
+    (
+        "vehicle_types.0.arc_energy.wh_per_kg",
+        [],
+        "expected 7 rows, one per location (2 depot(s), 3 client(s), 2 charger(s)), got 0",
+    ),
+    ("charging_functions", {}, "expected an array, got an object"),
+    ("charging_functions.0", 1, "expected an object, got 1"),
+    ("charging_functions.0.vehicle_type", -1, "must be >= 0, got -1"),
+    ("charging_functions.0.vehicle_type", None, "expected an integer, got null"),
+    ("charging_functions.1.charger", 0.5, "expected an integer, got 0.5"),
+    ("charging_functions.1.function", [], "expected an object, got an array"),
+    ("charging_functions.0.function.seconds_per_wh", -1.0, "must be >= 0, got -1.0"),
+    ("charging_functions.1.function.breakpoints.1.1", "t", 'expected a number, got "t"'),
 ]
 
 
@@ -562,6 +784,24 @@ def test_unknown_keys_rejected_with_suggestion() -> None:
     doc["comment"] = "hi"
     assert not VALIDATOR.is_valid(doc)
     assert reader_error(doc).reason == 'top level: unknown key "comment"'
+    doc = sample_doc()
+    doc["vehicle_types"][0]["arc_energy"]["wh_per_t"] = []
+    assert not VALIDATOR.is_valid(doc)
+    assert reader_error(doc).reason == (
+        'vehicle_types[0].arc_energy: unknown key "wh_per_t" (did you mean "wh_per_kg"?)'
+    )
+    doc = sample_doc()
+    doc["charging_functions"][0]["vehicle"] = 0
+    assert not VALIDATOR.is_valid(doc)
+    assert reader_error(doc).reason == (
+        'charging_functions[0]: unknown key "vehicle" (did you mean "vehicle_type"?)'
+    )
+    doc = sample_doc()
+    doc["carbon_price_per_t"] = 100.0
+    assert not VALIDATOR.is_valid(doc)
+    assert reader_error(doc).reason == (
+        'top level: unknown key "carbon_price_per_t" (did you mean "carbon_price_per_kg"?)'
+    )
 
 
 def test_metric_and_matrices_together_rejected() -> None:
@@ -616,10 +856,75 @@ def test_wrong_matrices(mutate: Any, message: str) -> None:
 
 
 def test_matrix_of_wrong_size_for_the_sites() -> None:
-    doc = sample_doc(metric=None)
+    doc = sample_doc(metric=None, extras=False)
     doc["clients"].pop()  # now 6 locations, matrices still 7 x 7
     assert VALIDATOR.is_valid(doc)  # the schema cannot count locations
     assert reader_error(doc).reason.startswith("matrices.distance_m: expected 6 rows")
+    doc = sample_doc(metric=None)
+    doc["clients"].pop()  # the van's arc energy is read first
+    assert VALIDATOR.is_valid(doc)
+    assert reader_error(doc).reason.startswith(
+        "vehicle_types[0].arc_energy.base_wh: expected 6 rows"
+    )
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (
+            lambda a: a["base_wh"].pop(),
+            "base_wh: expected 7 rows, one per location (2 depot(s), 3 client(s), 2 charger(s)), "
+            "got 6",
+        ),
+        (
+            lambda a: a["wh_per_kg"][4].append(0.1),
+            "wh_per_kg[4]: expected 7 entries, one per location, got 8",
+        ),
+        (
+            lambda a: a["base_wh"][6].pop(),
+            "base_wh[6]: expected 7 entries, one per location, got 6",
+        ),
+    ],
+)
+def test_arc_energy_of_wrong_size(mutate: Any, message: str) -> None:
+    doc = sample_doc()
+    mutate(doc["vehicle_types"][0]["arc_energy"])
+    assert VALIDATOR.is_valid(doc)  # the schema cannot count locations
+    assert reader_error(doc).reason == f"vehicle_types[0].arc_energy.{message}"
+
+
+def test_arc_energy_entries_are_any_finite_numbers() -> None:
+    doc = sample_doc()
+    arc = doc["vehicle_types"][0]["arc_energy"]
+    arc["base_wh"][0][1] = -250  # an integer, and negative
+    arc["wh_per_kg"][0][1] = -0.01
+    arc["base_wh"][3][3] = None  # no arc
+    VALIDATOR.validate(doc)
+    a = problem_from_dict(doc).vehicle_types[0].arc_energy
+    assert a is not None
+    assert a.base_wh[0, 1] == -250.0 and a.wh_per_kg[0, 1] == -0.01 and a.base_wh[3, 3] == INF
+    assert a.base_wh.dtype == np.float64 and a.wh_per_kg.dtype == np.float64
+    for matrix, value, message in [
+        ("base_wh", INF, "expected a finite number (write null for infinity), got Infinity"),
+        ("base_wh", -INF, "expected a finite number (write null for infinity), got -Infinity"),
+        ("wh_per_kg", INF, "expected a finite number, got Infinity"),
+        ("wh_per_kg", math.nan, "expected a finite number, got NaN"),
+    ]:
+        bad = copy.deepcopy(doc)
+        bad["vehicle_types"][0]["arc_energy"][matrix][2][4] = value
+        assert reader_error(bad).reason == (
+            f"vehicle_types[0].arc_energy.{matrix}[2][4]: {message}"
+        )
+
+
+def test_duplicate_charging_function_pairs_rejected() -> None:
+    doc = sample_doc()
+    doc["charging_functions"][1]["charger"] = 0  # now (0, 0) twice
+    assert VALIDATOR.is_valid(doc)  # the schema cannot compare items by two keys
+    assert reader_error(doc).reason == (
+        "charging_functions[1]: duplicate (vehicle_type, charger) pair (0, 0), "
+        "already in charging_functions[0]"
+    )
 
 
 @pytest.mark.parametrize(
@@ -634,6 +939,21 @@ def test_matrix_of_wrong_size_for_the_sites() -> None:
             "vehicle_types.0.depot",
             2,
             "refers to depot 2, but there are only 2 depot(s) (numbered from 0)",
+        ),
+        (
+            "charging_functions.0.vehicle_type",
+            2,
+            "refers to vehicle type 2, but there are only 2 vehicle type(s) (numbered from 0)",
+        ),
+        (
+            "charging_functions.1.charger",
+            2.0,
+            "refers to charger 2, but there are only 2 charger(s) (numbered from 0)",
+        ),
+        (
+            "charging_functions.1.function.breakpoints",
+            [[0, 0], [10, 10], [20, 11]],
+            "breakpoints must describe a concave curve",
         ),
         (
             "chargers.1.function.breakpoints",
@@ -665,10 +985,13 @@ def test_integers_may_be_written_as_whole_floats() -> None:
     doc["chargers"][0]["connectors"] = 2.0
     doc["vehicle_types"][1]["depot"] = 1.0
     doc["vehicle_types"][0]["count"] = 3.0
+    doc["charging_functions"][1]["charger"] = 1.0
     assert VALIDATOR.is_valid(doc)
     p = problem_from_dict(doc)
     assert p.chargers[0].connectors == 2 and isinstance(p.chargers[0].connectors, int)
     assert p.vehicle_types[1].depot == 1 and isinstance(p.vehicle_types[1].depot, int)
+    assert all(type(t) is int and type(c) is int for t, c in p.charging_functions)
+    assert set(p.charging_functions) == {(0, 0), (0, 1)}
 
 
 def test_root_must_be_an_object() -> None:
@@ -761,7 +1084,9 @@ json_values = st.recursive(
 
 # What only the reader can check: these may fail a document the schema accepts.
 BEYOND_SCHEMA = re.compile(
-    r"must be >= (tw_early_s|open_s|shift_start_s) |must be <= battery_wh|refers to depot"
+    r"must be >= (tw_early_s|open_s|shift_start_s) |must be <= battery_wh"
+    r"|refers to (depot|vehicle type|charger) \d+, but there are only"
+    r"|duplicate \(vehicle_type, charger\) pair"
     r"|expected \d+ (rows|entries), one per location|\.breakpoints: breakpoints must"
 )
 
@@ -778,9 +1103,11 @@ def locations(doc: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 
 
 @SETTINGS
-@given(st.sampled_from([Metric(), Metric(truncate_decimals=2), None]), st.data())
-def test_reader_agrees_with_schema(metric: Metric | None, data: st.DataObject) -> None:
-    doc: Any = sample_doc(metric=metric)
+@given(st.sampled_from([Metric(), Metric(truncate_decimals=2), None]), st.booleans(), st.data())
+def test_reader_agrees_with_schema(
+    metric: Metric | None, with_extras: bool, data: st.DataObject
+) -> None:
+    doc: Any = sample_doc(metric=metric, extras=with_extras)
     for _ in range(data.draw(st.integers(1, 2))):
         target = data.draw(st.sampled_from(locations(doc)))
         op = data.draw(st.sampled_from(["delete", "replace", "add"]))

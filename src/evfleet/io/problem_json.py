@@ -5,7 +5,8 @@ The document format is ``evfleet-problem/1``, published as a JSON Schema (draft 
 names are the dataclass field names, units included (``tw_late_s``, ``battery_wh``).
 
 JSON has no infinity, so ``null`` stands for an infinite window end, capacity, battery,
-duration or matrix entry (no arc), and for ``None`` in ``count`` and ``initial_energy_wh``.
+duration or matrix entry (no arc, also in a vehicle type's ``arc_energy.base_wh``), and for
+``None`` in ``count`` and ``initial_energy_wh``.
 A problem whose matrices come from a :class:`~evfleet.problem.Metric` is written with the
 metric only, and its matrices are recomputed on reading; otherwise the matrices are written
 out. Numbers are written with Python's shortest round-tripping ``repr``, so reading a
@@ -16,8 +17,9 @@ the document raises :class:`~evfleet.errors.InputError` naming the source and th
 of the offending value, e.g. ``clients[3].tw_late_s: expected a number or null, got "abc"``.
 Beyond what the schema can say, it also checks what needs several fields: each window ends
 no earlier than it starts, ``initial_energy_wh <= battery_wh``, depot numbers exist, the
-charging curve starts at ``(0, 0)``, increases and is concave, and the matrices have one row
-and one column per location.
+charging curve starts at ``(0, 0)``, increases and is concave, the matrices (``arc_energy``'s
+included) have one row and one column per location, and each ``charging_functions`` entry
+names an existing vehicle type and charger, no pair twice.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import importlib.resources
 import json
 import math
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
@@ -37,6 +40,7 @@ from evfleet.charging import ChargingFunction
 from evfleet.errors import InputError
 from evfleet.problem import (
     MAX_TRUNCATE_DECIMALS,
+    ArcEnergy,
     Charger,
     Client,
     Depot,
@@ -68,6 +72,7 @@ SCHEMA_RESOURCE = "schemas/problem.schema.json"
 """Where the JSON Schema of the format lies inside the ``evfleet`` package."""
 
 _INF = math.inf
+_MAX_FLOAT = sys.float_info.max
 
 
 def problem_schema() -> JsonObject:
@@ -86,20 +91,25 @@ def problem_to_dict(problem: Problem) -> JsonObject:
     """The problem as a JSON-ready dict (only ``dict``, ``list``, ``str``, numbers, ``None``).
 
     Raises ``ValueError`` for what JSON cannot hold: an ``energy_model`` hook on a vehicle
-    type (a Python callable), or a NaN or infinite value where the format has no ``null``.
+    type (a Python callable) that is in use (no ``arc_energy`` takes precedence over it), or
+    a NaN or infinite value where the format has no ``null``.
+
+    ``charging_functions`` is written only when the problem has some, sorted by (vehicle
+    type, charger); a vehicle type's ``arc_energy`` only when it is set.
     """
     for k, vt in enumerate(problem.vehicle_types):
-        if vt.energy_model is not None:
+        if vt.energy_model is not None and vt.arc_energy is None:
             raise ValueError(
                 f"vehicle type {k} ({vt.name!r}) has an energy_model hook (a Python callable), "
-                "which cannot be written to JSON; use energy_wh_per_m instead, or keep the "
-                "problem in Python"
+                "which cannot be written to JSON; use arc_energy or energy_wh_per_m instead, "
+                "or keep the problem in Python"
             )
-    return {
+    doc: JsonObject = {
         "format": FORMAT,
         "name": str(problem.name),
         "objective": Objective(problem.objective).value,
         "recharge": RechargePolicy(problem.recharge).value,
+        "carbon_price_per_kg": _finite(problem.carbon_price_per_kg, "carbon_price_per_kg"),
         "depots": [_depot_to_dict(d, f"depots[{k}]") for k, d in enumerate(problem.depots)],
         "clients": [_client_to_dict(c, f"clients[{k}]") for k, c in enumerate(problem.clients)],
         "chargers": [_charger_to_dict(s, f"chargers[{k}]") for k, s in enumerate(problem.chargers)],
@@ -107,8 +117,11 @@ def problem_to_dict(problem: Problem) -> JsonObject:
             _vehicle_type_to_dict(vt, f"vehicle_types[{k}]")
             for k, vt in enumerate(problem.vehicle_types)
         ],
-        "matrices": _matrices_to_dict(problem),
     }
+    if problem.charging_functions:
+        doc["charging_functions"] = _charging_functions_to_list(problem.charging_functions)
+    doc["matrices"] = _matrices_to_dict(problem)
+    return doc
 
 
 def problem_to_json(problem: Problem) -> str:
@@ -187,7 +200,7 @@ def _charger_to_dict(s: Charger, where: str) -> JsonObject:
 
 
 def _vehicle_type_to_dict(vt: VehicleType, where: str) -> JsonObject:
-    return {
+    out: JsonObject = {
         "name": str(vt.name),
         "count": None if vt.count is None else int(vt.count),
         "capacity_kg": _finite_or_inf(vt.capacity_kg, f"{where}.capacity_kg"),
@@ -207,16 +220,47 @@ def _vehicle_type_to_dict(vt: VehicleType, where: str) -> JsonObject:
         "shift_start_s": _finite(vt.shift_start_s, f"{where}.shift_start_s"),
         "shift_end_s": _finite_or_inf(vt.shift_end_s, f"{where}.shift_end_s"),
         "max_duration_s": _finite_or_inf(vt.max_duration_s, f"{where}.max_duration_s"),
+        "fuel_cost_per_l": _finite(vt.fuel_cost_per_l, f"{where}.fuel_cost_per_l"),
+        "energy_cost_per_wh": _finite(vt.energy_cost_per_wh, f"{where}.energy_cost_per_wh"),
+        "co2e_kg_per_l": _finite(vt.co2e_kg_per_l, f"{where}.co2e_kg_per_l"),
+        "co2e_kg_per_wh": _finite(vt.co2e_kg_per_wh, f"{where}.co2e_kg_per_wh"),
     }
+    if vt.arc_energy is not None:
+        out["arc_energy"] = {
+            "base_wh": _matrix_to_rows(vt.arc_energy.base_wh, f"{where}.arc_energy.base_wh"),
+            "wh_per_kg": _matrix_to_rows(
+                vt.arc_energy.wh_per_kg, f"{where}.arc_energy.wh_per_kg", allow_inf=False
+            ),
+        }
+    return out
 
 
-def _matrix_to_rows(matrix: NDArray[np.float64], where: str) -> list[list[float | None]]:
+def _charging_functions_to_list(
+    functions: Mapping[tuple[int, int], ChargingFunction],
+) -> list[JsonObject]:
+    out: list[JsonObject] = []
+    for k, ((t, c), fn) in enumerate(sorted(functions.items(), key=lambda item: item[0])):
+        out.append(
+            {
+                "vehicle_type": int(t),
+                "charger": int(c),
+                "function": _function_to_dict(fn, f"charging_functions[{k}].function"),
+            }
+        )
+    return out
+
+
+def _matrix_to_rows(
+    matrix: NDArray[np.float64], where: str, *, allow_inf: bool = True
+) -> list[list[float | None]]:
+    """Rows of the matrix; +inf as ``None`` (JSON ``null``) when ``allow_inf``."""
     m = np.asarray(matrix, dtype=np.float64)
-    bad = ~(np.isfinite(m) | (m == _INF))
+    bad = ~(np.isfinite(m) | (m == _INF)) if allow_inf else ~np.isfinite(m)
     if bad.any():
         i, j = (int(v) for v in np.argwhere(bad)[0])
+        expected = "a finite number or +inf" if allow_inf else "a finite number"
         raise ValueError(
-            f"cannot write {where}[{i}][{j}] = {m[i, j]!r}: expected a finite number or +inf"
+            f"cannot write {where}[{i}][{j}] = {float(m[i, j])!r}: expected {expected}"
         )
     return [[None if v == _INF else v for v in row] for row in m.tolist()]
 
@@ -324,7 +368,7 @@ def problem_from_dict(data: object, *, source: str = "<problem>") -> Problem:
 
 
 _TOP_REQUIRED = ("format", "name", "depots", "clients", "chargers", "vehicle_types", "matrices")
-_TOP_OPTIONAL = ("objective", "recharge")
+_TOP_OPTIONAL = ("objective", "recharge", "carbon_price_per_kg", "charging_functions")
 _SITE_REQUIRED = ("name", "x", "y")
 _DEPOT_OPTIONAL = ("tw_early_s", "tw_late_s")
 _CLIENT_OPTIONAL = ("demand_kg", "service_s", "tw_early_s", "tw_late_s")
@@ -345,7 +389,14 @@ _VEHICLE_OPTIONAL = (
     "shift_start_s",
     "shift_end_s",
     "max_duration_s",
+    "fuel_cost_per_l",
+    "energy_cost_per_wh",
+    "co2e_kg_per_l",
+    "co2e_kg_per_wh",
+    "arc_energy",
 )
+_ARC_ENERGY_REQUIRED = ("base_wh", "wh_per_kg")
+_CHARGING_FUNCTION_REQUIRED = ("vehicle_type", "charger", "function")
 _METRIC_OPTIONAL = ("truncate_decimals", "speed_m_per_s")
 
 
@@ -537,12 +588,21 @@ class _Reader:
             self.charger(v, f"chargers[{k}]")
             for k, v in enumerate(self.array(doc["chargers"], "chargers"))
         )
+        counts = (len(depots), len(clients), len(chargers))
         vehicle_types = tuple(
-            self.vehicle_type(v, f"vehicle_types[{k}]", len(depots))
+            self.vehicle_type(v, f"vehicle_types[{k}]", counts)
             for k, v in enumerate(self.array(doc["vehicle_types"], "vehicle_types", min_items=1))
         )
+        carbon_price = self.real(
+            doc.get("carbon_price_per_kg", 0.0), "carbon_price_per_kg", minimum=0
+        )
+        charging_functions = self.charging_functions(
+            doc.get("charging_functions", []),
+            "charging_functions",
+            len(vehicle_types),
+            len(chargers),
+        )
         sites: list[Depot | Client | Charger] = [*depots, *clients, *chargers]
-        counts = (len(depots), len(clients), len(chargers))
         distance_m, duration_s, metric = self.matrices(doc["matrices"], "matrices", sites, counts)
         try:
             return Problem(
@@ -556,6 +616,8 @@ class _Reader:
                 objective=objective,
                 recharge=recharge,
                 metric=metric,
+                charging_functions=charging_functions,
+                carbon_price_per_kg=carbon_price,
             )
         except ValueError as e:  # pragma: no cover - the checks above should catch it first
             self.fail("", str(e))
@@ -633,8 +695,9 @@ class _Reader:
             close_s=self.window_end(s.get("close_s"), _join(path, "close_s"), open_s, "open_s"),
         )
 
-    def vehicle_type(self, value: object, path: str, num_depots: int) -> VehicleType:
+    def vehicle_type(self, value: object, path: str, counts: tuple[int, int, int]) -> VehicleType:
         v = self.obj(value, path, ("name",), _VEHICLE_OPTIONAL)
+        num_depots = counts[0]
 
         def at(key: str) -> str:
             return _join(path, key)
@@ -686,7 +749,60 @@ class _Reader:
                 v.get("shift_end_s"), at("shift_end_s"), shift_start, "shift_start_s"
             ),
             max_duration_s=unlimited("max_duration_s"),
+            arc_energy=(
+                None
+                if "arc_energy" not in v
+                else self.arc_energy(v["arc_energy"], at("arc_energy"), counts)
+            ),
+            fuel_cost_per_l=self.real(v.get("fuel_cost_per_l", 0.0), at("fuel_cost_per_l")),
+            energy_cost_per_wh=self.real(
+                v.get("energy_cost_per_wh", 0.0), at("energy_cost_per_wh")
+            ),
+            co2e_kg_per_l=self.real(v.get("co2e_kg_per_l", 0.0), at("co2e_kg_per_l"), minimum=0),
+            co2e_kg_per_wh=self.real(v.get("co2e_kg_per_wh", 0.0), at("co2e_kg_per_wh"), minimum=0),
         )
+
+    def arc_energy(self, value: object, path: str, counts: tuple[int, int, int]) -> ArcEnergy:
+        """``base_wh`` (any finite number; ``null``: no arc) and ``wh_per_kg`` (finite)."""
+        a = self.obj(value, path, _ARC_ENERGY_REQUIRED)
+        base = self.matrix(a["base_wh"], _join(path, "base_wh"), counts, minimum=None)
+        slope = self.matrix(
+            a["wh_per_kg"], _join(path, "wh_per_kg"), counts, minimum=None, nullable=False
+        )
+        return ArcEnergy(base_wh=base, wh_per_kg=slope)
+
+    def charging_functions(
+        self, value: object, path: str, num_vehicle_types: int, num_chargers: int
+    ) -> dict[tuple[int, int], ChargingFunction]:
+        out: dict[tuple[int, int], ChargingFunction] = {}
+        first: dict[tuple[int, int], str] = {}
+        for k, item in enumerate(self.array(value, path)):
+            item_path = f"{path}[{k}]"
+            f = self.obj(item, item_path, _CHARGING_FUNCTION_REQUIRED)
+            pair: list[int] = []
+            for key, limit, what in (
+                ("vehicle_type", num_vehicle_types, "vehicle type"),
+                ("charger", num_chargers, "charger"),
+            ):
+                index = self.integer(f[key], _join(item_path, key), minimum=0)
+                assert index is not None
+                if index >= limit:
+                    self.fail(
+                        _join(item_path, key),
+                        f"refers to {what} {index}, but there are only {limit} {what}(s) "
+                        f"(numbered from 0)",
+                    )
+                pair.append(index)
+            t, c = pair
+            if (t, c) in first:
+                self.fail(
+                    item_path,
+                    f"duplicate (vehicle_type, charger) pair ({t}, {c}), already in "
+                    f"{first[(t, c)]}",
+                )
+            first[(t, c)] = item_path
+            out[(t, c)] = self.function(f["function"], _join(item_path, "function"))
+        return out
 
     def metric(self, value: object, path: str) -> Metric:
         m = self.obj(value, path, ("kind",), _METRIC_OPTIONAL)
@@ -730,8 +846,18 @@ class _Reader:
         dur = self.matrix(m["duration_s"], _join(path, "duration_s"), counts)
         return dist, dur, None
 
-    def matrix(self, value: object, path: str, counts: tuple[int, int, int]) -> NDArray[np.float64]:
+    def matrix(
+        self,
+        value: object,
+        path: str,
+        counts: tuple[int, int, int],
+        *,
+        minimum: float | None = 0.0,
+        nullable: bool = True,
+    ) -> NDArray[np.float64]:
+        """An N x N matrix of finite numbers >= ``minimum``; ``null``: +inf if ``nullable``."""
         n = sum(counts)
+        low = -_MAX_FLOAT if minimum is None else minimum
         rows = self.array(value, path)
         if len(rows) != n:
             self.fail(
@@ -747,12 +873,12 @@ class _Reader:
                 self.fail(row_path, f"expected {n} entries, one per location, got {len(items)}")
             values: list[float] = []
             for j, v in enumerate(items):
-                if v is None:
+                if v is None and nullable:
                     values.append(_INF)
-                elif type(v) is float and 0.0 <= v < _INF:  # the common case, fast
+                elif type(v) is float and low <= v < _INF:  # the common case, fast
                     values.append(v)
                 else:
-                    x = self.number(v, f"{row_path}[{j}]", nullable=True, minimum=0)
+                    x = self.number(v, f"{row_path}[{j}]", nullable=nullable, minimum=minimum)
                     values.append(_INF if x is None else x)
             out.append(values)
         return np.array(out, dtype=np.float64).reshape(n, n)
