@@ -228,15 +228,61 @@ def test_solve_refuses_an_unservable_customer(c101c5: Path, in_tmp: Path) -> Non
         assert name not in result.output
 
 
-def test_example_prints_routes_and_a_feasible_verdict() -> None:
-    result = runner.invoke(app, ["example", "--time-limit", "1"])
+def test_example_plans_the_munich_day_and_writes_every_output(tmp_path: Path) -> None:
+    out = tmp_path / "day"
+    result = runner.invoke(
+        app, ["example", "--time-limit", "2", "--workers", "1", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
-    assert "Example 'city-day'" in result.output
-    assert "city-day:" in result.output and " routes" in result.output
-    for column in ("type", "stops", "chargers", "distance m", "visits"):
-        assert column in result.output
+    assert "Munich" in result.output
     assert "feasible (checked independently)" in result.output
-    assert "INFEASIBLE" not in result.output
+    for name in ("problem.json", "solution.json", "plan.json", "plan.geojson", "report.html"):
+        assert (out / name).stat().st_size > 0, name
+    plan = json.loads((out / "plan.json").read_text())
+    stops = [s for r in plan["routes"] for s in r["stops"] if s["kind"] == "client"]
+    assert len(stops) == 300  # every order of the example is planned
+    manifests = sorted((out / "manifests").glob("*.csv"))
+    assert len(manifests) == len(plan["routes"]) > 0
+    html = (out / "report.html").read_text()
+    assert "<svg" in html and "https://" not in html
+
+
+def _day_files(tmp_path: Path, extra_order_rows: str = "") -> tuple[Path, Path, Path]:
+    source = Path(__file__).resolve().parents[1] / "examples" / "city-day"
+    lines = (source / "orders.csv").read_text().splitlines(keepends=True)
+    orders = tmp_path / "orders.csv"
+    orders.write_text("".join(lines[:21]) + extra_order_rows)  # header + 20 orders
+    return orders, source / "fleet.yaml", source / "chargers.csv"
+
+
+def test_plan_refuses_bad_rows_and_names_each(tmp_path: Path) -> None:
+    orders, fleet, chargers = _day_files(
+        tmp_path, "bad-1,48,85,11.5,1,2,,,,\nbad-2,48.1,200,1,2,,,,\n"
+    )
+    args = ["plan", str(orders), "--fleet", str(fleet), "--chargers", str(chargers)]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "o"), "--time-limit", "1"])
+    assert result.exit_code == 2, result.output
+    assert "orders.csv:22" in result.output and "orders.csv:23" in result.output
+    assert "--skip-invalid" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_plan_with_skip_invalid_plans_every_good_row(tmp_path: Path) -> None:
+    orders, fleet, chargers = _day_files(tmp_path, "bad-2,48.1,200,1,2,,,,\n")
+    out = tmp_path / "o"
+    result = runner.invoke(
+        app,
+        [
+            "plan", str(orders), "--fleet", str(fleet), "--chargers", str(chargers),
+            "--out", str(out), "--time-limit", "1", "--workers", "1", "--skip-invalid",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "orders.csv:22" in result.output
+    plan = json.loads((out / "plan.json").read_text())
+    planned = {s["id"] for r in plan["routes"] for s in r["stops"] if s["kind"] == "client"}
+    assert len(planned) == 20 and "bad-2" not in planned
 
 
 def test_nonpositive_time_limit_is_a_user_error(c101c5: Path) -> None:
@@ -281,3 +327,10 @@ def test_console_script_exit_codes(c101c5: Path, tmp_path: Path) -> None:
         if code == 2:
             assert done.stderr.startswith("error: "), (label, done.stderr)
             assert done.stdout == "", (label, done.stdout)
+
+
+def test_packaged_example_day_matches_the_examples_folder() -> None:
+    root = Path(__file__).resolve().parents[1]
+    for name in ("orders.csv", "fleet.yaml", "chargers.csv"):
+        packaged = root / "src" / "evfleet" / "examples" / "munich-day" / name
+        assert packaged.read_bytes() == (root / "examples" / "city-day" / name).read_bytes()

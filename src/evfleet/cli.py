@@ -265,34 +265,36 @@ def check(
 
 @app.command()
 def example(
-    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds to search.")] = 10.0,
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds to search.")] = 20.0,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    output: Annotated[Path | None, typer.Option("--out", help="Write the solution JSON.")] = None,
+    output: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")] = Path(
+        "out/munich-day"
+    ),
     workers: Annotated[
         int | None, typer.Option(help="Parallel searches (default: all cores).")
     ] = None,
 ) -> None:
-    """Plan the bundled example (a city delivery day with e-vans and chargers) and show it."""
-    from evfleet.io.problem_json import read_problem_json
-
-    ref = resources.files("evfleet") / "examples" / "city-day.json"
-    with resources.as_file(ref) as path:
-        problem = read_problem_json(path)
-    out.print(
-        f"Example '{problem.name}': {problem.num_clients} stops, {problem.num_chargers} "
-        f"chargers, {sum(vt.count or 0 for vt in problem.vehicle_types)} vans; "
-        f"objective {problem.objective.value}."
-    )
-    code = _solve_and_report(
-        problem,
-        time_limit=time_limit,
-        seed=seed,
-        iterations=None,
-        output=output,
-        show_routes=True,
-        workers=workers,
-    )
-    raise typer.Exit(code)
+    """Plan the bundled example day (Munich, 300 stops, 15 e-vans and 3 diesel vans, winter)
+    and write its plan, manifests and HTML report into --out."""
+    base = resources.files("evfleet") / "examples" / "munich-day"
+    with (
+        resources.as_file(base / "orders.csv") as orders,
+        resources.as_file(base / "fleet.yaml") as fleet,
+        resources.as_file(base / "chargers.csv") as chargers,
+    ):
+        out.print(
+            "Example: a synthetic winter delivery day in Munich (orders.csv, fleet.yaml, "
+            f"chargers.csv from {orders.parent})"
+        )
+        plan(
+            orders,
+            fleet=fleet,
+            output=output,
+            chargers=chargers,
+            time_limit=time_limit,
+            seed=seed,
+            workers=workers,
+        )
 
 
 @app.command()
