@@ -281,13 +281,6 @@ def test_mixed_fleet_diesel_route_never_charges() -> None:
     assert all(any(problem.is_charger(v.location) for v in r.visits) for r in ev_routes)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: plans stop at the same charger several times in a row (Montoya "
-    "tc0c10s2cf1, seed 0, 40 iterations: stations 12, 12, 12 charging 0, 0 and 8694.7 Wh; "
-    "mixed fleet, seed 0, 60 iterations: S1, S1 at the end of a route); the extra stops "
-    "cost nothing, so local search never removes them",
-)
 @pytest.mark.parametrize(
     ("which", "iterations"), [("montoya-tc0c10s2cf1", 40), ("mixed-fleet", 60)]
 )

@@ -86,7 +86,7 @@ class _RouteBuilder:
                 if arrive > data.tw_late_s[c]:
                     continue
                 left = max(energy - energy_m[loc, c], 0.0)
-                done = arrive + data.charge_time_s(c, left, td.battery_wh)
+                done = arrive + data.charge_time_s(c, left, td.battery_wh, td.index)
                 ok, score = self.options(c, done, td.battery_wh)
                 if ok.any():
                     value = data.dist_m[loc, c] + float(np.min(np.where(ok, score, np.inf)))

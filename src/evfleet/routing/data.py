@@ -11,10 +11,13 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from evfleet.charging import ChargingFunction
 from evfleet.problem import Objective, Problem, RechargePolicy
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+Curve = tuple[FloatArray, FloatArray]
+"""Breakpoint energies (Wh) and times (s) of a charging curve, the last segment extended."""
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,8 @@ class TypeData:
     battery_wh: float
     start_energy_wh: float
     energy_wh: FloatArray
-    """Energy per arc in Wh, ``energy_wh[i, j]`` (load-independent part)."""
+    """Energy per arc in Wh, ``energy_wh[i, j]`` (load-independent part: ``arc_energy``'s
+    ``base_wh``, or ``energy_wh_per_m`` times the distance)."""
     start_s: float
     end_s: float
     max_duration_s: float
@@ -37,6 +41,23 @@ class TypeData:
     cost_per_m: float
     cost_per_s: float
     load_dependent: bool
+    """The type has a Python ``energy_model`` hook (and no ``arc_energy``), evaluated in
+    Python rather than compiled."""
+    energy_wh_per_kg: FloatArray | None = None
+    """Extra energy per arc per kg carried, in Wh/kg (``arc_energy``'s ``wh_per_kg``;
+    ``None``: none). The energy on arc ``(i, j)`` is ``energy_wh[i, j] +
+    energy_wh_per_kg[i, j] * load_kg``."""
+    charger_seconds_per_wh: FloatArray | None = None
+    """This type's constant charging rate per charger (NaN for a curve), where the problem
+    gives the type its own charging functions; ``None``: the chargers' own."""
+    charger_curves: tuple[Curve | None, ...] | None = None
+    """This type's charging curve per charger (``None`` for a constant rate), as above."""
+    fuel_l_per_m: float = 0.0
+    fuel_cost_per_l: float = 0.0
+    energy_cost_per_wh: float = 0.0
+    """Price of energy drawn from the battery (replaced at the depot), per Wh."""
+    co2e_kg_per_l: float = 0.0
+    co2e_kg_per_wh: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -59,12 +80,15 @@ class EngineData:
     objective: Objective
     charger_seconds_per_wh: FloatArray
     """Constant charging rate per charger (NaN where the charger has a curve)."""
-    charger_curves: tuple[tuple[FloatArray, FloatArray] | None, ...]
-    """Per charger: breakpoint energies (Wh) and times (s) of its curve, or ``None``."""
+    charger_curves: tuple[Curve | None, ...]
+    """Per charger: breakpoint energies (Wh) and times (s) of its curve, or ``None``.
+    (A vehicle type may have its own functions: ``TypeData.charger_curves``.)"""
     neighbours: IntArray
     """``neighbours[k]`` lists the locations of the clients nearest to client ``k``."""
     route_cost: float
     """Weight of one vehicle in the search objective (large under vehicles-first)."""
+    carbon_price_per_kg: float = 0.0
+    """Price of one kg CO2e in the cost objective."""
 
     @property
     def first_client(self) -> int:
@@ -84,18 +108,43 @@ class EngineData:
     def is_client(self, loc: int) -> bool:
         return self.num_depots <= loc < self.num_depots + self.num_clients
 
-    def charge_time_s(self, loc: int, from_wh: float, to_wh: float) -> float:
-        """Seconds to charge from ``from_wh`` to ``to_wh`` at charger location ``loc``."""
+    def charge_time_s(self, loc: int, from_wh: float, to_wh: float, t: int | None = None) -> float:
+        """Seconds to charge from ``from_wh`` to ``to_wh`` at charger location ``loc`` (for
+        vehicle type ``t``, where types have their own charging functions)."""
         if to_wh <= from_wh:
             return 0.0
         k = loc - self.first_charger
-        rate = self.charger_seconds_per_wh[k]
+        rates, curves = self.charger_seconds_per_wh, self.charger_curves
+        if t is not None:
+            td = self.types[t]
+            if td.charger_seconds_per_wh is not None and td.charger_curves is not None:
+                rates, curves = td.charger_seconds_per_wh, td.charger_curves
+        rate = rates[k]
         if not math.isnan(rate):
             return float((to_wh - from_wh) * rate)
-        curve = self.charger_curves[k]
+        curve = curves[k]
         assert curve is not None
         es, ts = curve
         return float(np.interp(to_wh, es, ts) - np.interp(from_wh, es, ts))
+
+
+def _rate_and_curve(fn: ChargingFunction) -> tuple[float, Curve | None]:
+    """A constant rate (s/Wh), or NaN and the curve with its last segment extended far
+    out, so that energies beyond the curve stay defined."""
+    if fn.seconds_per_wh is not None:
+        return fn.seconds_per_wh, None
+    es = np.array([e for e, _ in fn.breakpoints])
+    ts = np.array([t for _, t in fn.breakpoints])
+    slope = (ts[-1] - ts[-2]) / (es[-1] - es[-2])
+    far = es[-1] + 1e12
+    ts = np.append(ts, ts[-1] + slope * (far - es[-1]))
+    es = np.append(es, far)
+    return math.nan, (es, ts)
+
+
+def _charging(functions: list[ChargingFunction]) -> tuple[FloatArray, tuple[Curve | None, ...]]:
+    pairs = [_rate_and_curve(fn) for fn in functions]
+    return np.array([r for r, _ in pairs], dtype=np.float64), tuple(c for _, c in pairs)
 
 
 def build_engine_data(problem: Problem, *, num_neighbours: int = 20) -> EngineData:
@@ -112,31 +161,28 @@ def build_engine_data(problem: Problem, *, num_neighbours: int = 20) -> EngineDa
         i = nd + k
         demand[i], service[i] = client.demand_kg, client.service_s
         early[i], late[i] = client.tw_early_s, client.tw_late_s
-    rates = np.full(ns, math.nan)
-    curves: list[tuple[FloatArray, FloatArray] | None] = []
     for k, charger in enumerate(problem.chargers):
         i = nd + nc + k
         early[i], late[i] = charger.open_s, charger.close_s
-        fn = charger.function
-        if fn.seconds_per_wh is not None:
-            rates[k] = fn.seconds_per_wh
-            curves.append(None)
-        else:
-            es = np.array([e for e, _ in fn.breakpoints])
-            ts = np.array([t for _, t in fn.breakpoints])
-            # Extend the last segment so that energies beyond the curve stay defined.
-            slope = (ts[-1] - ts[-2]) / (es[-1] - es[-2])
-            far = es[-1] + 1e12
-            ts = np.append(ts, ts[-1] + slope * (far - es[-1]))
-            es = np.append(es, far)
-            curves.append((es, ts))
+    rates, curves = _charging([c.function for c in problem.chargers])
 
     dist = np.ascontiguousarray(problem.distance_m, dtype=np.float64)
     dur = np.ascontiguousarray(problem.duration_s, dtype=np.float64)
     types = []
     for t, vt in enumerate(problem.vehicle_types):
         depot = problem.depots[vt.depot]
-        energy = vt.energy_wh_per_m * dist if vt.is_electric else np.zeros_like(dist)
+        # As VehicleType.arc_energy_wh: arc_energy first, then the hook, then per metre.
+        per_kg = None
+        if not vt.is_electric:
+            energy = np.zeros_like(dist)
+        elif vt.arc_energy is not None:
+            energy = np.ascontiguousarray(vt.arc_energy.base_wh, dtype=np.float64)
+            per_kg = np.ascontiguousarray(vt.arc_energy.wh_per_kg, dtype=np.float64)
+        else:
+            energy = vt.energy_wh_per_m * dist
+        own_rates = own_curves = None
+        if any((t, k) in problem.charging_functions for k in range(ns)):
+            own_rates, own_curves = _charging([problem.charging_function(t, k) for k in range(ns)])
         types.append(
             TypeData(
                 index=t,
@@ -153,7 +199,17 @@ def build_engine_data(problem: Problem, *, num_neighbours: int = 20) -> EngineDa
                 fixed_cost=vt.fixed_cost,
                 cost_per_m=vt.cost_per_m,
                 cost_per_s=vt.cost_per_s,
-                load_dependent=vt.energy_model is not None and vt.is_electric,
+                load_dependent=(
+                    vt.energy_model is not None and vt.arc_energy is None and vt.is_electric
+                ),
+                energy_wh_per_kg=per_kg,
+                charger_seconds_per_wh=own_rates,
+                charger_curves=own_curves,
+                fuel_l_per_m=0.0 if vt.is_electric else vt.fuel_l_per_m,
+                fuel_cost_per_l=vt.fuel_cost_per_l,
+                energy_cost_per_wh=vt.energy_cost_per_wh,
+                co2e_kg_per_l=vt.co2e_kg_per_l,
+                co2e_kg_per_wh=vt.co2e_kg_per_wh,
             )
         )
 
@@ -193,7 +249,8 @@ def build_engine_data(problem: Problem, *, num_neighbours: int = 20) -> EngineDa
         full_recharge=problem.recharge is RechargePolicy.FULL,
         objective=problem.objective,
         charger_seconds_per_wh=rates,
-        charger_curves=tuple(curves),
+        charger_curves=curves,
         neighbours=neighbours,
         route_cost=route_cost,
+        carbon_price_per_kg=problem.carbon_price_per_kg,
     )

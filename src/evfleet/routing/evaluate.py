@@ -4,8 +4,11 @@ A route is a list of client and charger locations between leaving and returning 
 depot. Evaluation simulates it once, forward: load, time (with Vidal et al.'s *time warp*
 for lateness, so that infeasible routes still get a meaningful penalty), and energy. At a
 charger the vehicle fills up under the full-recharge policy, and under the partial policy
-charges just enough to reach the next charger or the depot. This is the planner's own
-code; the checker (:mod:`evfleet.checker`) recomputes everything independently.
+charges just enough to reach the next charger or the depot. The simulation itself is
+compiled: :func:`evfleet.routing.kernels.evaluate_route` is the engine's one
+implementation, and :meth:`Evaluator.evaluate` wraps it for Python callers. This is the
+planner's own code; the checker (:mod:`evfleet.checker`) recomputes everything
+independently.
 """
 
 from __future__ import annotations
@@ -14,7 +17,10 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from evfleet.problem import Objective
+from evfleet.routing import kernels
 from evfleet.routing.data import EngineData
 
 
@@ -27,38 +33,60 @@ class RouteEval:
     charging_s: float
     duration_s: float
     time_warp_s: float
-    """Total lateness over windows, shift end and maximum duration, in s."""
+    """Total lateness over windows, charger closing times, shift end and maximum duration,
+    in s."""
     excess_load_kg: float
     energy_deficit_wh: float
-    """Energy the battery would have needed below empty, in Wh."""
+    """Energy the battery would have needed below empty, in Wh (plus 1 Wh for each
+    charger a diesel vehicle visits)."""
     energy_cost: float
+    """Energy charged on the way, at each charger's price less the depot's price that it
+    replaces (``VehicleType.energy_cost_per_wh``)."""
+    energy_used_wh: float
+    """Energy drawn from the battery on the route's arcs, in Wh."""
     charges_wh: tuple[float, ...]
     """Energy charged at each charger of the route, in order, in Wh."""
 
     @property
     def feasible(self) -> bool:
         return (
-            self.time_warp_s <= 1e-6
-            and self.excess_load_kg <= 1e-9
-            and (self.energy_deficit_wh <= 1e-9)
+            self.time_warp_s <= kernels.WARP_TOL
+            and self.excess_load_kg <= kernels.LOAD_TOL
+            and (self.energy_deficit_wh <= kernels.ENERGY_TOL)
         )
 
 
 class Evaluator:
-    """Evaluates routes of one problem; holds plain lists for fast scalar access."""
+    """Evaluates routes of one problem with the compiled kernel.
+
+    Vehicle types with a Python ``energy_model`` hook are the one exception to "all in
+    compiled code": their arc energies are computed here, in Python (:meth:`arc_energies`),
+    and passed to the kernel.
+    """
 
     def __init__(self, data: EngineData) -> None:
         self.data = data
+        self.kernel_data = kernels.build_kernel_data(data)
         self.dist = data.dist_m.tolist()
-        self.dur = data.dur_s.tolist()
-        self.energy = [t.energy_wh.tolist() for t in data.types]
         self.demand = data.demand_kg.tolist()
-        self.service = data.service_s.tolist()
-        self.early = data.tw_early_s.tolist()
-        self.late = data.tw_late_s.tolist()
-        self.first_charger = data.first_charger
-        self.prices = [c.price_per_kwh / 1000.0 for c in data.problem.chargers]
-        self.energy_models = [vt.energy_model for vt in data.problem.vehicle_types]
+        self.energy_models = [
+            vt.energy_model if td.load_dependent else None
+            for vt, td in zip(data.problem.vehicle_types, data.types, strict=True)
+        ]
+        self._size = 0
+        self._grow(16)
+
+    def _grow(self, n: int) -> None:
+        """Scratch buffers for routes of up to ``n`` stops."""
+        if n <= self._size:
+            return
+        size = max(n, 2 * self._size)
+        self._route = np.zeros(size, dtype=np.int64)
+        self._insert_route = np.zeros(size, dtype=np.int64)
+        self._energies = np.zeros(size + 1)
+        self._charges = np.zeros(size)
+        self._out = np.zeros(kernels.NUM_FIELDS)
+        self._size = size
 
     def arc_energies(self, t: int, route: Sequence[int]) -> list[float]:
         """Energy on each arc of ``route`` (depot to depot) for vehicle type ``t``, in Wh."""
@@ -68,105 +96,85 @@ class Evaluator:
         if not td.electric:
             return [0.0] * (len(path) - 1)
         model = self.energy_models[t]
-        if model is None:
-            e = self.energy[t]
-            return [e[a][b] for a, b in itertools.pairwise(path)]
         load = sum(self.demand[v] for v in route)
         out = []
         for a, b in itertools.pairwise(path):
-            out.append(model(a, b, self.dist[a][b], load))
+            if model is not None:
+                out.append(model(a, b, self.dist[a][b], load))
+            else:
+                e = float(td.energy_wh[a, b])
+                if td.energy_wh_per_kg is not None:
+                    e += float(td.energy_wh_per_kg[a, b]) * load
+                out.append(e)
             load -= self.demand[b] if b != depot else 0.0
         return out
 
     def evaluate(self, t: int, route: Sequence[int]) -> RouteEval:
-        """Simulates ``route`` for vehicle type ``t`` (see the module docstring)."""
-        data = self.data
-        td = data.types[t]
-        dist, dur, early, late = self.dist, self.dur, self.early, self.late
-        service, demand = self.service, self.demand
-        first_charger = self.first_charger
-        depot = td.depot
-        energies = self.arc_energies(t, route)
-        battery = td.battery_wh
-        full = data.full_recharge
-
-        load = 0.0
-        for v in route:
-            load += demand[v]
-        excess = max(0.0, load - td.capacity_kg)
-
-        time = td.start_s
-        warp = 0.0
-        energy = td.start_energy_wh
-        deficit = 0.0
-        distance = 0.0
-        driving = 0.0
-        charging = 0.0
-        energy_cost = 0.0
-        charges: list[float] = []
-        prev = depot
+        """Simulates ``route`` for vehicle type ``t`` (see
+        :func:`~evfleet.routing.kernels.evaluate_route`)."""
         n = len(route)
-        for pos in range(n):
-            v = route[pos]
-            distance += dist[prev][v]
-            driving += dur[prev][v]
-            time += dur[prev][v]
-            energy -= energies[pos]
-            if energy < 0.0:
-                deficit -= energy
-                energy = 0.0
-            if v >= first_charger:
-                if full:
-                    target = battery
-                else:
-                    need = 0.0
-                    for q in range(pos + 1, n + 1):
-                        need += energies[q]
-                        if q < n and route[q] >= first_charger:
-                            break
-                    target = min(battery, need) if need > energy else energy
-                if time < early[v]:
-                    time = early[v]
-                if time > late[v]:
-                    warp += time - late[v]
-                    time = late[v]
-                ct = data.charge_time_s(v, energy, target) if target > energy else 0.0
-                time += ct
-                charging += ct
-                charges.append(max(0.0, target - energy))
-                energy_cost += max(0.0, target - energy) * self.prices[v - first_charger]
-                energy = max(energy, target)
-            else:
-                if time < early[v]:
-                    time = early[v]
-                if time > late[v]:
-                    warp += time - late[v]
-                    time = late[v]
-                time += service[v]
-            prev = v
-        distance += dist[prev][depot]
-        driving += dur[prev][depot]
-        time += dur[prev][depot]
-        energy -= energies[n]
-        if energy < -1e-12:
-            deficit -= energy
-        if time > td.end_s:
-            warp += time - td.end_s
-            time = td.end_s
-        duration = time - td.start_s
-        if duration > td.max_duration_s:
-            warp += duration - td.max_duration_s
-        return RouteEval(
-            distance,
-            driving,
-            charging,
-            duration,
-            warp,
-            excess,
-            deficit,
-            energy_cost,
-            tuple(charges),
+        if n > self._size:
+            self._grow(n)
+        buf = self._route
+        buf[:n] = route
+        energies = self._energies
+        given = self.energy_models[t] is not None
+        if given:
+            energies[: n + 1] = self.arc_energies(t, route)
+        stops = kernels.evaluate_route(
+            self.kernel_data, t, buf, n, energies, given, self._out, self._charges
         )
+        distance, driving, charging, duration, warp, excess, deficit, cost, used = (
+            self._out.tolist()
+        )
+        charges = tuple(self._charges[:stops].tolist())
+        return RouteEval(
+            distance, driving, charging, duration, warp, excess, deficit, cost, used, charges
+        )
+
+    def insertion_costs(
+        self,
+        t: int,
+        route: Sequence[int],
+        u: int,
+        positions: Sequence[int],
+        weights: tuple[float, float, float],
+    ) -> list[float]:
+        """Penalised cost (objective, vehicle weight and ``weights`` times time warp,
+        excess load and energy deficit) of ``route`` with ``u`` inserted at each of
+        ``positions``, evaluated in one compiled call."""
+        n = len(route)
+        if self.energy_models[t] is not None:
+            out = []
+            for p in positions:
+                ev = self.evaluate(t, [*route[:p], u, *route[p:]])
+                penalty = (
+                    weights[0] * ev.time_warp_s
+                    + weights[1] * ev.excess_load_kg
+                    + weights[2] * ev.energy_deficit_wh
+                )
+                out.append(self.objective_cost(t, ev) + self.data.route_cost + penalty)
+            return out
+        if n + 1 > self._size:
+            self._grow(n + 1)
+        self._insert_route[:n] = route
+        where = np.asarray(positions, dtype=np.int64)
+        costs = np.empty(len(where))
+        kernels.insertion_costs(
+            self.kernel_data,
+            t,
+            self._insert_route,
+            n,
+            u,
+            where,
+            np.asarray(weights, dtype=np.float64),
+            self._route,
+            self._energies,
+            self._out,
+            self._charges,
+            costs,
+        )
+        return costs.tolist()
 
     def objective_cost(self, t: int, ev: RouteEval) -> float:
         """The route's contribution to the objective (without vehicle count or penalties)."""
@@ -174,11 +182,17 @@ class Evaluator:
         if obj is Objective.DRIVING_AND_CHARGING_TIME:
             return ev.driving_s + ev.charging_s
         if obj is Objective.COST:
+            # As the checker (and kernels.objective_cost).
             td = self.data.types[t]
+            fuel_l = td.fuel_l_per_m * ev.distance_m
+            co2e_kg = fuel_l * td.co2e_kg_per_l + ev.energy_used_wh * td.co2e_kg_per_wh
             return (
                 td.fixed_cost
                 + td.cost_per_m * ev.distance_m
                 + td.cost_per_s * ev.duration_s
+                + fuel_l * td.fuel_cost_per_l
+                + ev.energy_used_wh * td.energy_cost_per_wh
                 + ev.energy_cost
+                + self.data.carbon_price_per_kg * co2e_kg
             )
         return ev.distance_m

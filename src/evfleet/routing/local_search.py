@@ -4,7 +4,14 @@ Client moves (for client ``u`` and each of its nearest clients ``v``): relocate 
 or with the one or two stops after it) next to ``v``, swap ``u`` and ``v``, exchange route
 tails after ``u`` and ``v`` (2-opt*), and reverse the stretch between them (2-opt). Charging
 moves: drop a charging stop, replace it by another charger, and insert a charger on an arc
-of a route that runs out of energy. Moves are first-improvement on the penalised cost.
+of a route that runs out of energy. Moves are first-improvement on the penalised cost, in
+a random order of the clients.
+
+The search runs in compiled code (:func:`evfleet.routing.kernels.local_search_pass`) on an
+array copy of the plan: :class:`LocalSearch` converts the :class:`Plan` at the boundary.
+Problems with a vehicle type that has a Python ``energy_model`` hook, which compiled code
+cannot call, are searched by :class:`PythonLocalSearch`: the same moves in Python, routes
+evaluated through :meth:`Evaluator.evaluate <evfleet.routing.evaluate.Evaluator.evaluate>`.
 """
 
 from __future__ import annotations
@@ -16,9 +23,37 @@ import time
 import numpy as np
 
 from evfleet.problem import Objective
+from evfleet.routing import kernels
 from evfleet.routing.plan import Penalties, Plan, _clock
 
 EPS = 1e-9
+
+
+class LastTested:
+    """When each client's moves last failed (a stamp-clock value per location; 0: never)."""
+
+    def __init__(self, num_locations: int) -> None:
+        self.array = np.zeros(num_locations, dtype=np.int64)
+
+    def __getitem__(self, loc: int) -> int:
+        return int(self.array[loc])
+
+    def __setitem__(self, loc: int, value: int) -> None:
+        self.array[loc] = value
+
+    def clear(self) -> None:
+        self.array[:] = 0
+
+
+def _near_chargers(plan_template: Plan, per_arc: int) -> np.ndarray:
+    """The ``per_arc`` chargers nearest to each location (rows), as locations."""
+    data = plan_template.evaluator.data
+    chargers = np.arange(data.first_charger, data.num_locations)
+    if not chargers.size:
+        return np.zeros((data.num_locations, 0), dtype=np.int64)
+    k = min(per_arc, chargers.size)
+    order = np.argsort(data.dist_m[:, chargers], axis=1, kind="stable")[:, :k]
+    return np.ascontiguousarray(chargers[order], dtype=np.int64)
 
 
 class LocalSearch:
@@ -29,21 +64,195 @@ class LocalSearch:
     ) -> None:
         ev = plan_template.evaluator
         self.evaluator = ev
+        self.data = data = ev.data
+        self.rng = rng
+        self.kernel_data = ev.kernel_data
+        self.neighbours = np.ascontiguousarray(data.neighbours, dtype=np.int64)
+        self.near_chargers = _near_chargers(plan_template, chargers_per_arc)
+        self.has_chargers = data.num_chargers > 0
+        self.distance_bound = data.objective in (
+            Objective.DISTANCE,
+            Objective.VEHICLES_THEN_DISTANCE,
+        )
+        self.last_tested = LastTested(data.num_locations)
+        self.charger_tested: set[int] = set()
+        self._clients = np.arange(data.first_client, data.first_charger, dtype=np.int64)
+        self._state: kernels.SearchState | None = None
+        self._python: PythonLocalSearch | None = None
+        if any(td.load_dependent for td in data.types):
+            self._python = PythonLocalSearch(
+                plan_template,
+                rng,
+                chargers_per_arc=chargers_per_arc,
+                last_tested=self.last_tested,
+                charger_tested=self.charger_tested,
+            )
+
+    def run(self, plan: Plan, penalties: Penalties, deadline: float | None = None) -> None:
+        """Applies improving moves until none is left (or ``deadline``, a monotonic time).
+
+        A client is only tested against routes that changed since it was last tested,
+        and a route's charging stops only when the route changed: the plans handed in are
+        derived from local optima, so the unchanged pairs have nothing left to give.
+        The deadline is checked between passes over all clients.
+        """
+        if self._python is not None:
+            self._python.run(plan, penalties, deadline)
+            return
+        st = self._load(plan, penalties)
+        kernels.seed(self.rng.getrandbits(32))
+        while deadline is None or time.monotonic() <= deadline:
+            status = kernels.local_search_pass(
+                self.kernel_data,
+                st,
+                self.neighbours,
+                self.near_chargers,
+                self.distance_bound,
+                self.has_chargers,
+            )
+            if status < 0:
+                st = self._resize(st, 2 * st.routes.shape[0], st.routes.shape[1])
+                continue
+            tested = int(st.counters[kernels.NUM_TESTED])
+            self.charger_tested.update(st.tested[:tested].tolist())
+            if status == 0:
+                break
+        self._store(plan, st)
+
+    # -- conversion between Plan and arrays -----------------------------------------------
+
+    def _resize(
+        self, old: kernels.SearchState | None, rows: int, width: int
+    ) -> kernels.SearchState:
+        """A state with ``rows`` routes of up to ``width`` stops, keeping ``old``'s rows."""
+        n = self.data.num_locations
+        st = kernels.SearchState(
+            routes=np.full((rows, width), -1, dtype=np.int64),
+            lens=np.zeros(rows, dtype=np.int64),
+            types=np.zeros(rows, dtype=np.int64),
+            stamps=np.zeros(rows, dtype=np.int64),
+            evals=np.zeros((rows, kernels.NUM_FIELDS)),
+            costs=np.zeros(rows),
+            charger_ok=np.zeros(rows, dtype=np.int64),
+            pos_route=np.full(n, -1, dtype=np.int64),
+            pos_index=np.zeros(n, dtype=np.int64),
+            last_tested=self.last_tested.array,
+            clients=self._clients,
+            counters=np.zeros(3, dtype=np.int64),
+            tested=np.zeros(rows, dtype=np.int64),
+            penalties=np.zeros(3),
+            buf_a=np.zeros(width, dtype=np.int64),
+            buf_b=np.zeros(width, dtype=np.int64),
+            energies=np.zeros(width + 1),
+            charges=np.zeros(width),
+            out_a=np.zeros(kernels.NUM_FIELDS),
+            out_b=np.zeros(kernels.NUM_FIELDS),
+        )
+        if old is not None:
+            used = int(old.counters[kernels.NUM_ROUTES])
+            w = min(width, old.routes.shape[1])
+            st.routes[:used, :w] = old.routes[:used, :w]
+            for name in ("lens", "types", "stamps", "evals", "costs", "charger_ok"):
+                getattr(st, name)[:used] = getattr(old, name)[:used]
+            st.counters[:] = old.counters
+            st.penalties[:] = old.penalties
+        self._state = st
+        return st
+
+    def _load(self, plan: Plan, penalties: Penalties) -> kernels.SearchState:
+        data = self.data
+        nr = len(plan.routes)
+        longest = max((len(r) for r in plan.routes), default=0)
+        # Room for every client and a charging stop beside each; longer routes are never
+        # built (a move that would need more room is skipped).
+        width = max(2 * data.num_clients + 2, longest + 1)
+        rows = nr + len(data.types) + 1
+        st = self._state
+        if st is None or st.routes.shape[0] < rows or st.routes.shape[1] < width:
+            old_rows = 0 if st is None else st.routes.shape[0]
+            st = self._resize(None, max(rows, old_rows), width)
+        st.routes[:nr] = -1
+        for r, route in enumerate(plan.routes):
+            st.routes[r, : len(route)] = route
+        st.lens[:nr] = [len(r) for r in plan.routes]
+        st.types[:nr] = plan.types
+        st.stamps[:nr] = plan.stamps
+        st.evals[:nr] = [
+            (
+                ev.distance_m,
+                ev.driving_s,
+                ev.charging_s,
+                ev.duration_s,
+                ev.time_warp_s,
+                ev.excess_load_kg,
+                ev.energy_deficit_wh,
+                ev.energy_cost,
+                ev.energy_used_wh,
+            )
+            for ev in plan.evals
+        ] or np.zeros((0, kernels.NUM_FIELDS))
+        tested = self.charger_tested
+        st.charger_ok[:nr] = [1 if s in tested else 0 for s in plan.stamps]
+        st.counters[kernels.CLOCK] = _clock.value
+        st.counters[kernels.NUM_ROUTES] = nr
+        st.counters[kernels.NUM_TESTED] = 0
+        st.penalties[:] = (penalties.time_warp, penalties.load, penalties.energy)
+        kernels.refresh_costs(self.kernel_data, st)
+        return st
+
+    def _store(self, plan: Plan, st: kernels.SearchState) -> None:
+        nr = int(st.counters[kernels.NUM_ROUTES])
+        known = {
+            s: (route, ev)
+            for route, ev, s in zip(plan.routes, plan.evals, plan.stamps, strict=True)
+        }
+        lens = st.lens[:nr].tolist()
+        types = st.types[:nr].tolist()
+        stamps = st.stamps[:nr].tolist()
+        routes = []
+        evals = []
+        for r in range(nr):
+            same = known.get(stamps[r])
+            if same is not None:
+                routes.append(same[0])
+                evals.append(same[1])
+            else:
+                route = st.routes[r, : lens[r]].tolist()
+                routes.append(route)
+                evals.append(self.evaluator.evaluate(types[r], route))
+        plan.routes = routes
+        plan.types = types
+        plan.evals = evals
+        plan.stamps = stamps
+        _clock.advance(int(st.counters[kernels.CLOCK]))
+
+
+class PythonLocalSearch:
+    """The local search in Python, for problems with Python energy-model hooks."""
+
+    def __init__(
+        self,
+        plan_template: Plan,
+        rng: random.Random,
+        *,
+        chargers_per_arc: int = 4,
+        last_tested: LastTested | None = None,
+        charger_tested: set[int] | None = None,
+    ) -> None:
+        ev = plan_template.evaluator
+        self.evaluator = ev
         self.data = ev.data
         self.rng = rng
         data = self.data
         self.neighbours = [list(map(int, row)) for row in data.neighbours]
-        chargers = np.arange(data.first_charger, data.num_locations)
-        self.near_chargers: list[list[int]] = []
-        if chargers.size:
-            k = min(chargers_per_arc, chargers.size)
-            order = np.argsort(data.dist_m[:, chargers], axis=1, kind="stable")[:, :k]
-            self.near_chargers = [list(map(int, chargers[row])) for row in order]
-        self.has_chargers = chargers.size > 0
+        self.near_chargers: list[list[int]] = _near_chargers(
+            plan_template, chargers_per_arc
+        ).tolist()
+        self.has_chargers = data.num_chargers > 0
         self.dist = ev.dist
         self.depots = [td.depot for td in data.types]
-        self.last_tested: dict[int, int] = {}
-        self.charger_tested: set[int] = set()
+        self.last_tested = LastTested(data.num_locations) if last_tested is None else last_tested
+        self.charger_tested: set[int] = set() if charger_tested is None else charger_tested
         self.distance_bound = data.objective in (
             Objective.DISTANCE,
             Objective.VEHICLES_THEN_DISTANCE,
@@ -70,7 +279,7 @@ class LocalSearch:
                 if u not in pos:
                     continue
                 tested_at = next(_clock)
-                if self._client_moves(plan, penalties, u, pos, self.last_tested.get(u, 0)):
+                if self._client_moves(plan, penalties, u, pos, self.last_tested[u]):
                     improved = True
                     pos = plan.client_positions()
                 else:
@@ -186,10 +395,10 @@ class LocalSearch:
                 new[pu], new[pv] = new[pv], new[pu]
                 if self._try(plan, penalties, [(ru, new)]):
                     return True
-        # Move u to an empty route (a vehicle not used yet).
-        if len(route_u) > 1 and stamps[ru] >= since:
+        # Move u to an empty route (a vehicle not used yet), unless neither route changed.
+        if len(route_u) > 1:
             for r, route in enumerate(plan.routes):
-                if not route:
+                if not route and (stamps[ru] >= since or stamps[r] >= since):
                     rest_u = route_u[:pu] + route_u[pu + 1 :]
                     if self._try(plan, penalties, [(ru, rest_u), (r, [u])]):
                         return True
@@ -207,7 +416,18 @@ class LocalSearch:
         depot = data.types[plan.types[r]].depot
         for p, v in enumerate(route):
             if data.is_charger(v):
-                if self._try(plan, penalties, [(r, route[:p] + route[p + 1 :])]):
+                if p and route[p - 1] == v:
+                    # A second stop in a row at the same charger: drop it unless that
+                    # costs more.
+                    new = route[:p] + route[p + 1 :]
+                    ev = self.evaluator.evaluate(plan.types[r], new)
+                    old = plan.route_cost(r, penalties)
+                    if plan.cost_of(plan.types[r], new, ev, penalties) <= old + 1e-9 * max(
+                        1.0, abs(old)
+                    ):
+                        plan.set_route(r, new, ev)
+                        return True
+                elif self._try(plan, penalties, [(r, route[:p] + route[p + 1 :])]):
                     return True
                 prev = route[p - 1] if p else depot
                 nxt = route[p + 1] if p + 1 < len(route) else depot

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 
 from evfleet.problem import Objective
 from evfleet.routing.evaluate import Evaluator, RouteEval
 
-_clock = itertools.count(1)
+
+class StampClock:
+    """An increasing counter: ``next(clock)`` hands out the next stamp. The compiled local
+    search takes :attr:`value` and hands back where it got to (:meth:`advance`)."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def __next__(self) -> int:
+        self.value += 1
+        return self.value
+
+    def advance(self, value: int) -> None:
+        """Moves the clock to ``value`` (never backwards)."""
+        self.value = max(self.value, int(value))
+
+
+_clock = StampClock()
 """Stamps route changes, so that local search can skip pairs of routes it has tested."""
 
 

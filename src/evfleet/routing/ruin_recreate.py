@@ -67,33 +67,35 @@ def recreate(
     if rng.random() < 0.5:
         # Hardest first: most demand, then tightest window.
         order.sort(key=lambda v: (-data.demand_kg[v], data.tw_late_s[v] - data.tw_early_s[v]))
+    weights = (penalties.time_warp, penalties.load, penalties.energy)
     for u in order:
         plan.ensure_spare_routes()
         total = sum(len(r) for r in plan.routes)
-        candidates: set[tuple[int, int]] = set()
+        candidates: dict[int, set[int]] = {}
         if total <= SMALL_PLAN:
             for r, route in enumerate(plan.routes):
-                candidates.update((r, p) for p in range(len(route) + 1))
+                candidates[r] = set(range(len(route) + 1))
         else:
             pos = plan.client_positions()
             for v in neighbours[u - data.first_client]:
                 if v in pos:
                     r, p = pos[v]
-                    candidates.add((r, p))
-                    candidates.add((r, p + 1))
+                    candidates.setdefault(r, set()).update((p, p + 1))
             for r, route in enumerate(plan.routes):
                 if not route:
-                    candidates.add((r, 0))
-        best: tuple[float, int, list[int]] | None = None
-        base = {r: plan.route_cost(r, penalties) for r, _ in candidates}
-        for r, p in sorted(candidates):
+                    candidates.setdefault(r, set()).add(0)
+        best: tuple[float, int, int] | None = None
+        for r in sorted(candidates):
             route = plan.routes[r]
-            new = route[:p] + [u] + route[p:]
-            ev = evaluator.evaluate(plan.types[r], new)
-            delta = plan.cost_of(plan.types[r], new, ev, penalties) - base[r]
-            if best is None or delta < best[0]:
-                best = (delta, r, new)
+            positions = sorted(candidates[r])
+            base = plan.route_cost(r, penalties)
+            costs = evaluator.insertion_costs(plan.types[r], route, u, positions, weights)
+            for p, cost in zip(positions, costs, strict=True):
+                delta = cost - base
+                if best is None or delta < best[0]:
+                    best = (delta, r, p)
         assert best is not None
-        _, r, new = best
-        plan.routes[r] = new
+        _, r, p = best
+        route = plan.routes[r]
+        plan.routes[r] = [*route[:p], u, *route[p:]]
         plan.update(r)

@@ -1,0 +1,1219 @@
+"""Compiled hot loops of the engine (numba): route evaluation and the local search.
+
+Everything here is ``@njit(cache=True)``: the first run compiles the kernels (tens of
+seconds) and stores the machine code next to this file in ``__pycache__``; later
+processes load it in well under a second.
+
+**Data.** :class:`KernelData` holds the problem as flat arrays (built once per solve by
+:func:`build_kernel_data`): matrices, per-location demands, service times and windows,
+per-vehicle-type figures, charging rates and padded piecewise-linear curves. Energy on
+an arc is ``e0[t, i, j] + e1[t, i, j] * load_kg`` for vehicle type ``t`` (``e1`` has shape
+``(T, 0, 0)`` when no type has a load-dependent term). Vehicle types with a Python
+``energy_model`` hook cannot be evaluated from compiled code: :class:`Evaluator
+<evfleet.routing.evaluate.Evaluator>` computes their arc energies in Python and hands them
+to :func:`evaluate_route` (``given=True``), and the search falls back to the Python local
+search for such problems.
+
+**Evaluation.** :func:`evaluate_route` is the engine's only route simulation (see its
+docstring); the Python ``Evaluator.evaluate`` calls it.
+
+**Local search.** :func:`local_search_pass` runs one pass of the granular first-improvement
+local search of :mod:`evfleet.routing.local_search` on a :class:`SearchState`: routes as a
+2-D array padded with -1 (``routes[r, :lens[r]]``), their vehicle types, change stamps,
+cached evaluations and penalised costs. A move is evaluated by simulating the changed
+routes again, O(route length) per move. The next step is Vidal et al.'s segment
+concatenation (pre-computed forward and backward route segments, so that a move is
+evaluated in O(1) from a few segment joins); it needs the partial-recharge rule and the
+charging curves expressed as segment data, which is why it is not done yet.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+import numpy as np
+from numba import njit, types
+from numba.experimental import structref
+
+from evfleet.problem import Objective
+
+# Fields of an evaluation vector (``out`` of :func:`evaluate_route`, rows of
+# ``SearchState.evals``), in the order of :class:`~evfleet.routing.evaluate.RouteEval`.
+DISTANCE = 0
+DRIVING = 1
+CHARGING = 2
+DURATION = 3
+TIME_WARP = 4
+EXCESS_LOAD = 5
+ENERGY_DEFICIT = 6
+ENERGY_COST = 7
+ENERGY_USED = 8
+NUM_FIELDS = 9
+
+# Objective codes (``KernelData.objective``).
+OBJ_DISTANCE = 0
+OBJ_VEHICLES_THEN_DISTANCE = 1
+OBJ_DRIVING_AND_CHARGING_TIME = 2
+OBJ_COST = 3
+OBJECTIVE_CODES = {
+    Objective.DISTANCE: OBJ_DISTANCE,
+    Objective.VEHICLES_THEN_DISTANCE: OBJ_VEHICLES_THEN_DISTANCE,
+    Objective.DRIVING_AND_CHARGING_TIME: OBJ_DRIVING_AND_CHARGING_TIME,
+    Objective.COST: OBJ_COST,
+}
+
+# Feasibility tolerances, as in ``RouteEval.feasible``.
+WARP_TOL = 1e-6
+LOAD_TOL = 1e-9
+ENERGY_TOL = 1e-9
+
+# Slots of ``SearchState.counters``.
+CLOCK = 0
+"""The stamp clock (last stamp handed out)."""
+NUM_ROUTES = 1
+"""Routes in use (rows ``0 .. NUM_ROUTES - 1`` of the route arrays)."""
+NUM_TESTED = 2
+"""Entries of ``SearchState.tested`` written by the last pass."""
+
+
+# --------------------------------------------------------------------------------------
+# Problem data
+
+
+@structref.register
+class KernelDataType(types.StructRef):  # type: ignore[misc, unused-ignore]
+    def preprocess_fields(self, fields: Any) -> Any:
+        return tuple(
+            (name, types.unliteral(typ))  # type: ignore[no-untyped-call, unused-ignore]
+            for name, typ in fields
+        )
+
+
+class KernelData(structref.StructRefProxy):  # type: ignore[misc, unused-ignore]
+    """The problem as compiled code sees it (a numba structref; see the module docstring).
+
+    A structref rather than a named tuple because it crosses from Python into compiled
+    code at the cost of one object (under a microsecond), where a tuple costs one type
+    check per field. :func:`build_kernel_data` also sets every field as a plain Python
+    attribute (the same arrays), for tests and diagnostics.
+    """
+
+
+KERNEL_DATA_FIELDS = (
+    "dist",  # (n, n) distances, m
+    "dur",  # (n, n) driving times, s
+    "demand",  # (n,) kg
+    "service",  # (n,) s
+    "early",  # (n,) window opens / charger opens, s
+    "late",  # (n,) window closes / charger closes, s
+    "type_depot",  # (T,) depot location of each vehicle type
+    "type_electric",  # (T,) 1 for electric vehicles
+    "type_hook",  # (T,) 1 when the type has a Python energy model (not evaluable here)
+    "type_count",  # (T,) number of vehicles, -1 for unlimited
+    "type_capacity",  # (T,) kg
+    "type_battery",  # (T,) Wh (inf for diesel or unlimited)
+    "type_start_energy",  # (T,) Wh
+    "type_start",  # (T,) earliest departure, s
+    "type_end",  # (T,) latest return, s
+    "type_max_duration",  # (T,) s
+    "type_fixed_cost",  # (T,)
+    "type_cost_per_m",  # (T,)
+    "type_cost_per_s",  # (T,)
+    "type_fuel_l_per_m",  # (T,) 0 for electric vehicles
+    "type_fuel_cost_per_l",  # (T,)
+    "type_energy_cost_per_wh",  # (T,) energy drawn from the battery, replaced at the depot
+    "type_co2e_kg_per_l",  # (T,)
+    "type_co2e_kg_per_wh",  # (T,)
+    "e0",  # (T, n, n) Wh per arc, load-independent part
+    "e1",  # (T, n, n) Wh per kg carried on the arc, or (T, 0, 0)
+    "charger_rate",  # (T, S) s per Wh for type t at charger k, NaN where it has a curve
+    "charger_price",  # (S,) currency per Wh
+    "curve_energy",  # (T, S, K) curve breakpoints (Wh), the last segment extended far out
+    "curve_time",  # (T, S, K) curve breakpoints (s)
+    "curve_len",  # (T, S) breakpoints per curve (0 for a constant rate)
+    "num_depots",
+    "first_charger",
+    "full_recharge",
+    "objective",
+    "route_cost",  # weight of one used vehicle in the search objective
+    "carbon_price",  # currency per kg CO2e
+)
+structref.define_proxy(  # type: ignore[no-untyped-call, unused-ignore]
+    KernelData, KernelDataType, list(KERNEL_DATA_FIELDS)
+)
+
+
+@njit(cache=True)
+def _make_kernel_data(
+    dist: Any,
+    dur: Any,
+    demand: Any,
+    service: Any,
+    early: Any,
+    late: Any,
+    type_depot: Any,
+    type_electric: Any,
+    type_hook: Any,
+    type_count: Any,
+    type_capacity: Any,
+    type_battery: Any,
+    type_start_energy: Any,
+    type_start: Any,
+    type_end: Any,
+    type_max_duration: Any,
+    type_fixed_cost: Any,
+    type_cost_per_m: Any,
+    type_cost_per_s: Any,
+    type_fuel_l_per_m: Any,
+    type_fuel_cost_per_l: Any,
+    type_energy_cost_per_wh: Any,
+    type_co2e_kg_per_l: Any,
+    type_co2e_kg_per_wh: Any,
+    e0: Any,
+    e1: Any,
+    charger_rate: Any,
+    charger_price: Any,
+    curve_energy: Any,
+    curve_time: Any,
+    curve_len: Any,
+    num_depots: int,
+    first_charger: int,
+    full_recharge: bool,
+    objective: int,
+    route_cost: float,
+    carbon_price: float,
+) -> Any:
+    # Built in compiled code (and cached) so that no constructor compiles at run time.
+    return KernelData(  # type: ignore[no-untyped-call, unused-ignore]
+        dist,
+        dur,
+        demand,
+        service,
+        early,
+        late,
+        type_depot,
+        type_electric,
+        type_hook,
+        type_count,
+        type_capacity,
+        type_battery,
+        type_start_energy,
+        type_start,
+        type_end,
+        type_max_duration,
+        type_fixed_cost,
+        type_cost_per_m,
+        type_cost_per_s,
+        type_fuel_l_per_m,
+        type_fuel_cost_per_l,
+        type_energy_cost_per_wh,
+        type_co2e_kg_per_l,
+        type_co2e_kg_per_wh,
+        e0,
+        e1,
+        charger_rate,
+        charger_price,
+        curve_energy,
+        curve_time,
+        curve_len,
+        num_depots,
+        first_charger,
+        full_recharge,
+        objective,
+        route_cost,
+        carbon_price,
+    )
+
+
+def build_kernel_data(data: Any) -> KernelData:
+    """Packs an :class:`~evfleet.routing.data.EngineData` into :class:`KernelData`."""
+
+    def f64(values: Any) -> np.ndarray:
+        return np.ascontiguousarray(values, dtype=np.float64)
+
+    def i64(values: Any) -> np.ndarray:
+        return np.ascontiguousarray(values, dtype=np.int64)
+
+    tds = data.types
+    n = data.num_locations
+    e0 = f64(np.stack([td.energy_wh for td in tds]))
+    if any(td.energy_wh_per_kg is not None for td in tds):
+        e1 = f64(
+            np.stack(
+                [
+                    np.zeros((n, n)) if td.energy_wh_per_kg is None else td.energy_wh_per_kg
+                    for td in tds
+                ]
+            )
+        )
+    else:
+        e1 = np.zeros((len(tds), 0, 0))
+    ns = data.num_chargers
+    charging = [
+        (td.charger_seconds_per_wh, td.charger_curves)
+        if td.charger_seconds_per_wh is not None and td.charger_curves is not None
+        else (data.charger_seconds_per_wh, data.charger_curves)
+        for td in tds
+    ]
+    width = max([1] + [len(c[0]) for _, curves in charging for c in curves if c is not None])
+    rates = np.zeros((len(tds), ns))
+    curve_energy = np.zeros((len(tds), ns, width))
+    curve_time = np.zeros((len(tds), ns, width))
+    curve_len = np.zeros((len(tds), ns), dtype=np.int64)
+    for t, (type_rates, curves) in enumerate(charging):
+        rates[t] = type_rates
+        for k, curve in enumerate(curves):
+            if curve is not None:
+                es, ts = curve
+                curve_energy[t, k, : len(es)] = es
+                curve_time[t, k, : len(ts)] = ts
+                curve_len[t, k] = len(es)
+    prices = [c.price_per_kwh / 1000.0 for c in data.problem.chargers]
+    fields = (
+        f64(data.dist_m),
+        f64(data.dur_s),
+        f64(data.demand_kg),
+        f64(data.service_s),
+        f64(data.tw_early_s),
+        f64(data.tw_late_s),
+        i64([td.depot for td in tds]),
+        i64([1 if td.electric else 0 for td in tds]),
+        i64([1 if td.load_dependent else 0 for td in tds]),
+        i64([-1 if td.count is None else td.count for td in tds]),
+        f64([td.capacity_kg for td in tds]),
+        f64([td.battery_wh for td in tds]),
+        f64([td.start_energy_wh for td in tds]),
+        f64([td.start_s for td in tds]),
+        f64([td.end_s for td in tds]),
+        f64([td.max_duration_s for td in tds]),
+        f64([td.fixed_cost for td in tds]),
+        f64([td.cost_per_m for td in tds]),
+        f64([td.cost_per_s for td in tds]),
+        f64([td.fuel_l_per_m for td in tds]),
+        f64([td.fuel_cost_per_l for td in tds]),
+        f64([td.energy_cost_per_wh for td in tds]),
+        f64([td.co2e_kg_per_l for td in tds]),
+        f64([td.co2e_kg_per_wh for td in tds]),
+        e0,
+        e1,
+        rates,
+        f64(prices),
+        curve_energy,
+        curve_time,
+        curve_len,
+        int(data.num_depots),
+        int(data.first_charger),
+        bool(data.full_recharge),
+        OBJECTIVE_CODES[data.objective],
+        float(data.route_cost),
+        float(data.carbon_price_per_kg),
+    )
+    kd = _make_kernel_data(*fields)
+    for name, value in zip(KERNEL_DATA_FIELDS, fields, strict=True):
+        setattr(kd, name, value)
+    return kd
+
+
+# --------------------------------------------------------------------------------------
+# Route evaluation
+
+
+@njit(cache=True)
+def _curve_time(kd: Any, t: int, k: int, energy: float) -> float:
+    """Seconds to charge from empty to ``energy`` on the curve of type ``t`` at charger
+    ``k`` (as np.interp)."""
+    es = kd.curve_energy[t, k]
+    ts = kd.curve_time[t, k]
+    m = kd.curve_len[t, k]
+    if energy <= es[0]:
+        return float(ts[0])
+    if energy >= es[m - 1]:
+        return float(ts[m - 1])
+    lo = 0
+    hi = m - 1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if es[mid] <= energy:
+            lo = mid
+        else:
+            hi = mid
+    slope = (ts[lo + 1] - ts[lo]) / (es[lo + 1] - es[lo])
+    return float(slope * (energy - es[lo]) + ts[lo])
+
+
+@njit(cache=True)
+def charge_time(kd: Any, t: int, k: int, from_wh: float, to_wh: float) -> float:
+    """Seconds for vehicle type ``t`` to charge from ``from_wh`` to ``to_wh`` at charger
+    number ``k`` (0 if not above)."""
+    if to_wh <= from_wh:
+        return 0.0
+    rate = kd.charger_rate[t, k]
+    if not math.isnan(rate):
+        return float((to_wh - from_wh) * rate)
+    return _curve_time(kd, t, k, to_wh) - _curve_time(kd, t, k, from_wh)
+
+
+@njit(cache=True)
+def evaluate_route(
+    kd: Any, t: int, route: Any, n: int, energies: Any, given: bool, out: Any, charges: Any
+) -> int:
+    """Simulates ``route[:n]`` (client and charger locations) for vehicle type ``t``.
+
+    Writes the evaluation vector into ``out`` (see ``DISTANCE`` .. ``ENERGY_COST``) and the
+    energy charged at each charging stop, in order, into ``charges``; returns the number of
+    charging stops. ``energies`` (length ``n + 1`` at least) is scratch space for the
+    energy of each arc, depot to depot, or holds them when ``given`` (vehicle types with a
+    Python energy model).
+
+    The vehicle leaves at the type's start time with its start energy and all demands on
+    board (the excess over the capacity is the load violation). Driving takes the matrix
+    times; arriving before a window opens means waiting, arriving after it closes adds the
+    lateness to the *time warp* and continues from the closing time (Vidal et al.), the
+    same for charging that ends after the charger closes, for the return after the shift
+    end and for a route longer than the maximum duration. Energy falling below zero on an
+    arc adds to the deficit and is clamped at zero. At a charger an electric vehicle
+    fills up (full recharge) or charges just enough to reach the next charger or the
+    depot, capped at the battery (partial recharge); charging time follows the charger's
+    rate or curve, and the energy is paid at the charger's price. A vehicle type with an
+    unlimited battery has nothing to fill. A diesel vehicle cannot charge: each charger
+    visit counts 1 Wh of deficit, so that such a route is never feasible.
+    """
+    depot = kd.type_depot[t]
+    first_charger = kd.first_charger
+    electric = kd.type_electric[t] != 0
+    demand = kd.demand
+    load = 0.0
+    for pos in range(n):
+        load += demand[route[pos]]
+    capacity = kd.type_capacity[t]
+    excess = load - capacity if load > capacity else 0.0
+
+    e0 = kd.e0[t]
+    linear = kd.e1.shape[1] > 0
+    # Arc energies are worked out on the way unless given, or needed ahead of time to
+    # look ahead from a charger (partial recharge).
+    ahead = not given and electric and not kd.full_recharge
+    if ahead:
+        carried = load
+        prev = depot
+        for pos in range(n + 1):
+            v = route[pos] if pos < n else depot
+            e = e0[prev, v]
+            if linear:
+                e += kd.e1[t, prev, v] * carried
+            energies[pos] = e
+            if pos < n:
+                carried -= demand[v]
+            prev = v
+    inline = not given and not ahead
+    carried = load
+
+    dist = kd.dist
+    dur = kd.dur
+    early = kd.early
+    late = kd.late
+    battery = kd.type_battery[t]
+    start = kd.type_start[t]
+    time = start
+    warp = 0.0
+    energy = kd.type_start_energy[t]
+    deficit = 0.0
+    distance = 0.0
+    driving = 0.0
+    charging = 0.0
+    energy_cost = 0.0
+    depot_price = kd.type_energy_cost_per_wh[t]
+    used = 0.0
+    stops = 0
+    prev = depot
+    for pos in range(n):
+        v = route[pos]
+        distance += dist[prev, v]
+        driving += dur[prev, v]
+        time += dur[prev, v]
+        e = 0.0
+        if not inline:
+            e = energies[pos]
+        elif electric:
+            e = e0[prev, v]
+            if linear:
+                e += kd.e1[t, prev, v] * carried
+            carried -= demand[v]
+        used += e
+        energy -= e
+        if energy < 0.0:
+            deficit -= energy
+            energy = 0.0
+        if time < early[v]:
+            time = early[v]
+        if v >= first_charger:
+            k = v - first_charger
+            if not electric:
+                deficit += 1.0
+                target = energy
+            elif kd.full_recharge:
+                target = battery if battery < np.inf else energy
+            else:
+                need = 0.0
+                for q in range(pos + 1, n + 1):
+                    need += energies[q]
+                    if q < n and route[q] >= first_charger:
+                        break
+                target = min(need, battery) if need > energy else energy
+            amount = target - energy
+            if not amount > 0.0:
+                amount = 0.0
+            ct = charge_time(kd, t, k, energy, target) if amount > 0.0 else 0.0
+            time += ct
+            charging += ct
+            charges[stops] = amount
+            stops += 1
+            # Paid at the charger's price instead of the depot's.
+            energy_cost += amount * (kd.charger_price[k] - depot_price)
+            if target > energy:
+                energy = target
+            # Charging must end by the time the charger closes.
+            if time > late[v]:
+                warp += time - late[v]
+                time = late[v]
+        else:
+            if time > late[v]:
+                warp += time - late[v]
+                time = late[v]
+            time += kd.service[v]
+        prev = v
+    distance += dist[prev, depot]
+    driving += dur[prev, depot]
+    time += dur[prev, depot]
+    e = 0.0
+    if not inline:
+        e = energies[n]
+    elif electric:
+        e = e0[prev, depot]
+        if linear:
+            e += kd.e1[t, prev, depot] * carried
+    used += e
+    energy -= e
+    if energy < -1e-12:
+        deficit -= energy
+    end = kd.type_end[t]
+    if time > end:
+        warp += time - end
+        time = end
+    duration = time - start
+    max_duration = kd.type_max_duration[t]
+    if duration > max_duration:
+        warp += duration - max_duration
+    out[DISTANCE] = distance
+    out[DRIVING] = driving
+    out[CHARGING] = charging
+    out[DURATION] = duration
+    out[TIME_WARP] = warp
+    out[EXCESS_LOAD] = excess
+    out[ENERGY_DEFICIT] = deficit
+    out[ENERGY_COST] = energy_cost
+    out[ENERGY_USED] = used
+    return stops
+
+
+@njit(cache=True)
+def objective_cost(kd: Any, t: int, ev: Any) -> float:
+    """The route's objective contribution (no vehicle weight, no penalties)."""
+    obj = kd.objective
+    if obj == OBJ_DRIVING_AND_CHARGING_TIME:
+        return float(ev[DRIVING] + ev[CHARGING])
+    if obj == OBJ_COST:
+        # As the checker: fixed, distance and driver costs, diesel, energy drawn from the
+        # battery at the depot's price, charging on the way at the charger's price
+        # instead, and CO2e at the carbon price.
+        fuel_l = kd.type_fuel_l_per_m[t] * ev[DISTANCE]
+        co2e_kg = fuel_l * kd.type_co2e_kg_per_l[t] + ev[ENERGY_USED] * kd.type_co2e_kg_per_wh[t]
+        return float(
+            kd.type_fixed_cost[t]
+            + kd.type_cost_per_m[t] * ev[DISTANCE]
+            + kd.type_cost_per_s[t] * ev[DURATION]
+            + fuel_l * kd.type_fuel_cost_per_l[t]
+            + ev[ENERGY_USED] * kd.type_energy_cost_per_wh[t]
+            + ev[ENERGY_COST]
+            + kd.carbon_price * co2e_kg
+        )
+    return float(ev[DISTANCE])
+
+
+@njit(cache=True)
+def penalised_cost(kd: Any, t: int, n: int, ev: Any, penalties: Any) -> float:
+    """Objective + vehicle weight + violation penalties; 0 for an empty route.
+
+    ``penalties`` holds the weights of time warp, excess load and energy deficit.
+    """
+    if n == 0:
+        return 0.0
+    return float(
+        objective_cost(kd, t, ev)
+        + kd.route_cost
+        + (
+            penalties[0] * ev[TIME_WARP]
+            + penalties[1] * ev[EXCESS_LOAD]
+            + penalties[2] * ev[ENERGY_DEFICIT]
+        )
+    )
+
+
+@njit(cache=True)
+def is_feasible(ev: Any) -> bool:
+    return bool(
+        ev[TIME_WARP] <= WARP_TOL
+        and ev[EXCESS_LOAD] <= LOAD_TOL
+        and ev[ENERGY_DEFICIT] <= ENERGY_TOL
+    )
+
+
+@njit(cache=True)
+def route_distance(kd: Any, t: int, route: Any, n: int) -> float:
+    """Distance of ``route[:n]`` from the type's depot and back (0 when empty)."""
+    if n == 0:
+        return 0.0
+    depot = kd.type_depot[t]
+    d = kd.dist[depot, route[0]] + kd.dist[route[n - 1], depot]
+    for p in range(n - 1):
+        d += kd.dist[route[p], route[p + 1]]
+    return float(d)
+
+
+@njit(cache=True)
+def insertion_costs(
+    kd: Any,
+    t: int,
+    route: Any,
+    n: int,
+    u: int,
+    positions: Any,
+    penalties: Any,
+    buf: Any,
+    energies: Any,
+    out: Any,
+    charges: Any,
+    costs: Any,
+) -> None:
+    """Penalised cost of ``route[:n]`` with ``u`` inserted at each of ``positions``."""
+    for k in range(positions.shape[0]):
+        p = positions[k]
+        for q in range(p):
+            buf[q] = route[q]
+        buf[p] = u
+        for q in range(p, n):
+            buf[q + 1] = route[q]
+        evaluate_route(kd, t, buf, n + 1, energies, False, out, charges)
+        costs[k] = penalised_cost(kd, t, n + 1, out, penalties)
+
+
+# --------------------------------------------------------------------------------------
+# Local search
+
+
+class SearchState(NamedTuple):
+    """The local search's working plan and scratch space (all arrays, see the module
+    docstring). Rows ``0 .. counters[NUM_ROUTES] - 1`` of the route arrays are in use."""
+
+    routes: np.ndarray  # (R, L) int64, padded with -1
+    lens: np.ndarray  # (R,) int64
+    types: np.ndarray  # (R,) int64
+    stamps: np.ndarray  # (R,) int64, when each route last changed
+    evals: np.ndarray  # (R, NUM_FIELDS) float64
+    costs: np.ndarray  # (R,) float64, penalised
+    charger_ok: np.ndarray  # (R,) int64, 1 when the charging moves found nothing
+    pos_route: np.ndarray  # (n,) int64, route of each client (-1: not routed)
+    pos_index: np.ndarray  # (n,) int64, position of each client in its route
+    last_tested: np.ndarray  # (n,) int64, clock when each client's moves last failed
+    clients: np.ndarray  # (C,) int64, the clients in the order of the last pass
+    counters: np.ndarray  # (3,) int64, see CLOCK, NUM_ROUTES, NUM_TESTED
+    tested: np.ndarray  # (R,) int64, stamps of routes whose charging moves failed
+    penalties: np.ndarray  # (3,) float64
+    buf_a: np.ndarray  # (L,) int64 scratch route
+    buf_b: np.ndarray  # (L,) int64 scratch route
+    energies: np.ndarray  # (L + 1,) float64 scratch
+    out_a: np.ndarray  # (NUM_FIELDS,) float64 scratch
+    out_b: np.ndarray  # (NUM_FIELDS,) float64 scratch
+    charges: np.ndarray  # (L,) float64 scratch
+
+
+@njit(cache=True)
+def seed(value: int) -> None:
+    """Seeds the compiled code's random generator (separate from NumPy's)."""
+    np.random.seed(value)
+
+
+@njit(cache=True)
+def _tick(st: Any) -> int:
+    st.counters[CLOCK] += 1
+    return int(st.counters[CLOCK])
+
+
+@njit(cache=True)
+def refresh_costs(kd: Any, st: Any) -> None:
+    """Recomputes the penalised cost of every route (after the penalties changed)."""
+    for r in range(st.counters[NUM_ROUTES]):
+        st.costs[r] = penalised_cost(kd, st.types[r], st.lens[r], st.evals[r], st.penalties)
+
+
+@njit(cache=True)
+def _set_positions(kd: Any, st: Any, r: int) -> None:
+    first_charger = kd.first_charger
+    for p in range(st.lens[r]):
+        v = st.routes[r, p]
+        if v < first_charger:
+            st.pos_route[v] = r
+            st.pos_index[v] = p
+
+
+@njit(cache=True)
+def _apply(kd: Any, st: Any, r: int, buf: Any, n: int, ev: Any, cost: float) -> None:
+    for p in range(n):
+        st.routes[r, p] = buf[p]
+    for p in range(n, st.lens[r]):
+        st.routes[r, p] = -1
+    st.lens[r] = n
+    for f in range(NUM_FIELDS):
+        st.evals[r, f] = ev[f]
+    st.costs[r] = cost
+    st.stamps[r] = _tick(st)
+    st.charger_ok[r] = 0
+    _set_positions(kd, st, r)
+
+
+@njit(cache=True)
+def _try(kd: Any, st: Any, ra: int, la: int, rb: int, lb: int, bound: bool) -> bool:
+    """Applies the new route ``buf_a[:la]`` for route ``ra`` (and ``buf_b[:lb]`` for
+    ``rb`` unless ``rb < 0``) if that lowers the penalised cost.
+
+    With a distance objective (``bound``) and feasible routes now, a move that does not
+    shorten them cannot help (penalties are never negative): it is refused before any
+    simulation."""
+    two = rb >= 0
+    route_cost = kd.route_cost
+    if bound and is_feasible(st.evals[ra]) and (not two or is_feasible(st.evals[rb])):
+        old_d = st.evals[ra, DISTANCE] + (route_cost if st.lens[ra] > 0 else 0.0)
+        new_d = route_distance(kd, st.types[ra], st.buf_a, la) + (route_cost if la > 0 else 0.0)
+        if two:
+            old_d += st.evals[rb, DISTANCE] + (route_cost if st.lens[rb] > 0 else 0.0)
+            new_d += route_distance(kd, st.types[rb], st.buf_b, lb) + (
+                route_cost if lb > 0 else 0.0
+            )
+        if new_d >= old_d - 1e-9 * max(1.0, old_d):
+            return False
+    old = st.costs[ra]
+    ta = st.types[ra]
+    evaluate_route(kd, ta, st.buf_a, la, st.energies, False, st.out_a, st.charges)
+    new_a = penalised_cost(kd, ta, la, st.out_a, st.penalties)
+    new = new_a
+    new_b = 0.0
+    if two:
+        old += st.costs[rb]
+        tb = st.types[rb]
+        evaluate_route(kd, tb, st.buf_b, lb, st.energies, False, st.out_b, st.charges)
+        new_b = penalised_cost(kd, tb, lb, st.out_b, st.penalties)
+        new += new_b
+    if new < old - 1e-9 * max(1.0, abs(old)):
+        _apply(kd, st, ra, st.buf_a, la, st.out_a, new_a)
+        if two:
+            _apply(kd, st, rb, st.buf_b, lb, st.out_b, new_b)
+        return True
+    return False
+
+
+@njit(cache=True)
+def _node(kd: Any, st: Any, r: int, p: int) -> int:
+    """Stop ``p`` of route ``r``, or its depot for ``p`` = -1 or ``p`` = its length."""
+    if p < 0 or p >= st.lens[r]:
+        return int(kd.type_depot[st.types[r]])
+    return int(st.routes[r, p])
+
+
+@njit(cache=True)
+def _rest_node(kd: Any, st: Any, r: int, p: int, pu: int, seg: int) -> int:
+    """Stop ``p`` of route ``r`` once stops ``pu .. pu + seg - 1`` are taken out."""
+    return _node(kd, st, r, p if p < pu else p + seg)
+
+
+@njit(cache=True)
+def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: bool) -> bool:
+    """Relocate (1-3 stops), swap, 2-opt* and 2-opt between ``u`` and its neighbours, then
+    ``u`` to an empty route; applies the first improving move.
+
+    With a distance objective and feasible routes, a move whose new distance (plus vehicle
+    weights) is not below the current one cannot improve (penalties are never negative):
+    its distance is worked out from the arcs it changes, in O(1) for most moves, and it is
+    refused before any route is built or simulated."""
+    ru = st.pos_route[u]
+    pu = st.pos_index[u]
+    lu = st.lens[ru]
+    route_u = st.routes[ru]
+    stamps = st.stamps
+    buf_a = st.buf_a
+    buf_b = st.buf_b
+    cap = st.routes.shape[1]
+    dist = kd.dist
+    route_cost = kd.route_cost
+    depot_u = kd.type_depot[st.types[ru]]
+    a_u = _node(kd, st, ru, pu - 1)
+    b_u = _node(kd, st, ru, pu + 1)
+    old_du = st.evals[ru, DISTANCE]
+    feasible_u = bound and is_feasible(st.evals[ru])
+    near = neighbours[u - kd.num_depots]
+    for k in range(near.shape[0]):
+        v = near[k]
+        rv = st.pos_route[v]
+        if rv < 0:
+            continue
+        pv = st.pos_index[v]
+        if stamps[ru] < since and stamps[rv] < since:
+            continue
+        route_v = st.routes[rv]
+        lv = st.lens[rv]
+        if ru != rv:
+            filtered = feasible_u and is_feasible(st.evals[rv])
+            old_dv = st.evals[rv, DISTANCE]
+            old_d = old_du + old_dv + 2.0 * route_cost
+            limit = old_d - 1e-9 * max(1.0, old_d)
+            depot_v = kd.type_depot[st.types[rv]]
+            # Relocate u (and the next one or two stops) after or before v.
+            inner = 0.0
+            for seg in range(1, 4):
+                if pu + seg > lu:
+                    break
+                s1 = route_u[pu + seg - 1]
+                if seg > 1:
+                    inner += dist[route_u[pu + seg - 2], s1]
+                if lv + seg > cap:
+                    continue
+                built = False
+                la = lu - seg
+                b_seg = _node(kd, st, ru, pu + seg)
+                if la == 0:
+                    new_du = 0.0
+                else:
+                    new_du = (
+                        old_du
+                        - dist[a_u, u]
+                        - dist[s1, b_seg]
+                        - inner
+                        + dist[a_u, b_seg]
+                        + route_cost
+                    )
+                for side in range(2):
+                    at = pv + 1 - side
+                    if filtered:
+                        x = _node(kd, st, rv, at - 1)
+                        y = _node(kd, st, rv, at)
+                        new_d = (
+                            new_du
+                            + old_dv
+                            - dist[x, y]
+                            + dist[x, u]
+                            + inner
+                            + dist[s1, y]
+                            + route_cost
+                        )
+                        if new_d >= limit:
+                            continue
+                    if not built:
+                        la = 0
+                        for p in range(lu):
+                            if p < pu or p >= pu + seg:
+                                buf_a[la] = route_u[p]
+                                la += 1
+                        built = True
+                    lb = 0
+                    for p in range(at):
+                        buf_b[lb] = route_v[p]
+                        lb += 1
+                    for p in range(pu, pu + seg):
+                        buf_b[lb] = route_u[p]
+                        lb += 1
+                    for p in range(at, lv):
+                        buf_b[lb] = route_v[p]
+                        lb += 1
+                    if _try(kd, st, ru, la, rv, lb, False):
+                        return True
+            # Swap u and v.
+            a_v = _node(kd, st, rv, pv - 1)
+            b_v = _node(kd, st, rv, pv + 1)
+            new_d = (
+                old_du
+                - dist[a_u, u]
+                - dist[u, b_u]
+                + dist[a_u, v]
+                + dist[v, b_u]
+                + old_dv
+                - dist[a_v, v]
+                - dist[v, b_v]
+                + dist[a_v, u]
+                + dist[u, b_v]
+                + 2.0 * route_cost
+            )
+            if not (filtered and new_d >= limit):
+                for p in range(lu):
+                    buf_a[p] = route_u[p]
+                buf_a[pu] = v
+                for p in range(lv):
+                    buf_b[p] = route_v[p]
+                buf_b[pv] = u
+                if _try(kd, st, ru, lu, rv, lv, False):
+                    return True
+            # 2-opt*: exchange the tails after u and after v ...
+            # (O(1) bounds need both routes to share a depot; otherwise count the arcs.)
+            same_depot = depot_u == depot_v
+            la = pu + 1 + lv - pv - 1
+            lb = pv + 1 + lu - pu - 1
+            new_d = old_d - dist[u, b_u] - dist[v, b_v] + dist[u, b_v] + dist[v, b_u]
+            if la <= cap and lb <= cap and not (filtered and same_depot and new_d >= limit):
+                for p in range(pu + 1):
+                    buf_a[p] = route_u[p]
+                for p in range(pv + 1, lv):
+                    buf_a[pu + 1 + p - pv - 1] = route_v[p]
+                for p in range(pv + 1):
+                    buf_b[p] = route_v[p]
+                for p in range(pu + 1, lu):
+                    buf_b[pv + 1 + p - pu - 1] = route_u[p]
+                if _try(kd, st, ru, la, rv, lb, filtered and not same_depot):
+                    return True
+            # ... and the tails from u and from v.
+            la = pu + lv - pv
+            lb = pv + lu - pu
+            new_d = old_d - dist[a_u, u] - dist[a_v, v] + dist[a_u, v] + dist[a_v, u]
+            if la <= cap and lb <= cap and not (filtered and same_depot and new_d >= limit):
+                for p in range(pu):
+                    buf_a[p] = route_u[p]
+                for p in range(pv, lv):
+                    buf_a[pu + p - pv] = route_v[p]
+                for p in range(pv):
+                    buf_b[p] = route_v[p]
+                for p in range(pu, lu):
+                    buf_b[pv + p - pu] = route_u[p]
+                if _try(kd, st, ru, la, rv, lb, filtered and not same_depot):
+                    return True
+        else:
+            if pu == pv:
+                continue
+            filtered = feasible_u
+            old_d = old_du + route_cost
+            limit = old_d - 1e-9 * max(1.0, old_d)
+            inner = 0.0
+            for seg in range(1, 4):
+                if pu + seg > lu:
+                    break
+                if pu < pv < pu + seg:  # v is in the segment
+                    break
+                s1 = route_u[pu + seg - 1]
+                if seg > 1:
+                    inner += dist[route_u[pu + seg - 2], s1]
+                b_seg = _node(kd, st, ru, pu + seg)
+                rest_d = old_du - dist[a_u, u] - dist[s1, b_seg] - inner + dist[a_u, b_seg]
+                # The route without the segment; v sits at q there.
+                lr = lu - seg
+                q = pv if pv < pu else pv - seg
+                built = False
+                for side in range(2):
+                    at = q + 1 - side
+                    if at == pu:
+                        continue  # the segment back where it was
+                    if filtered:
+                        x = _rest_node(kd, st, ru, at - 1, pu, seg)
+                        y = _rest_node(kd, st, ru, at, pu, seg)
+                        new_d = rest_d - dist[x, y] + dist[x, u] + inner + dist[s1, y] + route_cost
+                        if new_d >= limit:
+                            continue
+                    if not built:
+                        lr = 0
+                        for p in range(lu):
+                            if p < pu or p >= pu + seg:
+                                buf_b[lr] = route_u[p]
+                                lr += 1
+                        built = True
+                    la = 0
+                    for p in range(at):
+                        buf_a[la] = buf_b[p]
+                        la += 1
+                    for p in range(pu, pu + seg):
+                        buf_a[la] = route_u[p]
+                        la += 1
+                    for p in range(at, lr):
+                        buf_a[la] = buf_b[p]
+                        la += 1
+                    if _try(kd, st, ru, la, -1, 0, False):
+                        return True
+            # 2-opt: reverse the stretch between u and v.
+            i = min(pu, pv)
+            j = max(pu, pv)
+            for p in range(lu):
+                buf_a[p] = route_u[p]
+            for p in range(i, j + 1):
+                buf_a[p] = route_u[i + j - p]
+            if _try(kd, st, ru, lu, -1, 0, filtered):
+                return True
+            # Exchange u and v.
+            for p in range(lu):
+                buf_a[p] = route_u[p]
+            buf_a[pu] = route_u[pv]
+            buf_a[pv] = route_u[pu]
+            if _try(kd, st, ru, lu, -1, 0, filtered):
+                return True
+    # Move u to an empty route (a vehicle not used yet), unless neither route changed.
+    if lu > 1:
+        old_d = old_du + route_cost
+        limit = old_d - 1e-9 * max(1.0, old_d)
+        rest_d = old_du - dist[a_u, u] - dist[u, b_u] + dist[a_u, b_u] + route_cost
+        for r in range(st.counters[NUM_ROUTES]):
+            if st.lens[r] == 0 and (stamps[ru] >= since or stamps[r] >= since):
+                depot = kd.type_depot[st.types[r]]
+                new_d = rest_d + dist[depot, u] + dist[u, depot] + route_cost
+                if feasible_u and new_d >= limit:
+                    continue
+                la = 0
+                for p in range(lu):
+                    if p != pu:
+                        buf_a[la] = route_u[p]
+                        la += 1
+                buf_b[0] = u
+                if _try(kd, st, ru, la, r, 1, False):
+                    return True
+    return False
+
+
+@njit(cache=True)
+def _try_not_worse(kd: Any, st: Any, r: int, n: int) -> bool:
+    """Applies the new route ``buf_a[:n]`` for route ``r`` unless it costs more."""
+    t = st.types[r]
+    evaluate_route(kd, t, st.buf_a, n, st.energies, False, st.out_a, st.charges)
+    new = penalised_cost(kd, t, n, st.out_a, st.penalties)
+    old = st.costs[r]
+    if new <= old + 1e-9 * max(1.0, abs(old)):
+        _apply(kd, st, r, st.buf_a, n, st.out_a, new)
+        return True
+    return False
+
+
+@njit(cache=True)
+def _insert_best_charger(kd: Any, st: Any, near_chargers: Any, r: int) -> bool:
+    """Inserts the charger, on the arc, that lowers the route's cost most (if any does)."""
+    t = st.types[r]
+    n = st.lens[r]
+    route = st.routes[r]
+    depot = kd.type_depot[t]
+    buf = st.buf_a
+    base = st.costs[r]
+    best = np.inf
+    best_p = -1
+    best_c = -1
+    width = near_chargers.shape[1]
+    for p in range(n + 1):
+        a = route[p - 1] if p > 0 else depot
+        b = route[p] if p < n else depot
+        for k in range(2 * width):
+            if k < width:
+                c = near_chargers[a, k]
+            else:
+                c = near_chargers[b, k - width]
+                seen = False
+                for q in range(width):
+                    if near_chargers[a, q] == c:
+                        seen = True
+                if seen:
+                    continue
+            if c in (a, b):
+                continue
+            for q in range(p):
+                buf[q] = route[q]
+            buf[p] = c
+            for q in range(p, n):
+                buf[q + 1] = route[q]
+            evaluate_route(kd, t, buf, n + 1, st.energies, False, st.out_a, st.charges)
+            cost = penalised_cost(kd, t, n + 1, st.out_a, st.penalties)
+            if cost < base - 1e-9 and cost < best:
+                best = cost
+                best_p = p
+                best_c = c
+    if best_p < 0:
+        return False
+    for q in range(best_p):
+        buf[q] = route[q]
+    buf[best_p] = best_c
+    for q in range(best_p, n):
+        buf[q + 1] = route[q]
+    return _try(kd, st, r, n + 1, -1, 0, False)
+
+
+@njit(cache=True)
+def _charger_moves(kd: Any, st: Any, near_chargers: Any, r: int, bound: bool) -> bool:
+    """Removes, replaces or inserts a charging stop on route ``r`` (first improvement)."""
+    t = st.types[r]
+    n = st.lens[r]
+    route = st.routes[r]
+    first_charger = kd.first_charger
+    buf = st.buf_a
+    if kd.type_electric[t] == 0:
+        la = 0
+        for p in range(n):
+            if route[p] < first_charger:
+                buf[la] = route[p]
+                la += 1
+        if la < n:
+            return _try(kd, st, r, la, -1, 0, bound)
+        return False
+    depot = kd.type_depot[t]
+    width = near_chargers.shape[1]
+    for p in range(n):
+        v = route[p]
+        if v < first_charger:
+            continue
+        la = 0
+        for q in range(n):
+            if q != p:
+                buf[la] = route[q]
+                la += 1
+        if p > 0 and route[p - 1] == v:
+            # A second stop in a row at the same charger: drop it unless that costs more.
+            if _try_not_worse(kd, st, r, la):
+                return True
+        elif _try(kd, st, r, la, -1, 0, bound):
+            return True
+        prev = route[p - 1] if p else depot
+        nxt = route[p + 1] if p + 1 < n else depot
+        for k in range(2 * width):
+            if k < width:
+                c = near_chargers[prev, k]
+            else:
+                c = near_chargers[nxt, k - width]
+                seen = False
+                for q in range(width):
+                    if near_chargers[prev, q] == c:
+                        seen = True
+                if seen:
+                    continue
+            if c == v:
+                continue
+            for q in range(n):
+                buf[q] = route[q]
+            buf[p] = c
+            if _try(kd, st, r, n, -1, 0, bound):
+                return True
+    if st.evals[r, ENERGY_DEFICIT] > ENERGY_TOL and n + 1 <= st.routes.shape[1]:
+        return _insert_best_charger(kd, st, near_chargers, r)
+    return False
+
+
+@njit(cache=True)
+def _empty_route(kd: Any, st: Any, r: int, t: int) -> None:
+    st.lens[r] = 0
+    st.types[r] = t
+    evaluate_route(kd, t, st.buf_a, 0, st.energies, False, st.out_a, st.charges)
+    for f in range(NUM_FIELDS):
+        st.evals[r, f] = st.out_a[f]
+    st.costs[r] = 0.0
+    st.stamps[r] = _tick(st)
+    st.charger_ok[r] = 0
+
+
+@njit(cache=True)
+def ensure_spare_routes(kd: Any, st: Any) -> int:
+    """Keeps one empty route per vehicle type with unlimited count and exactly ``count``
+    routes for a type with a count (as ``Plan.ensure_spare_routes``).
+
+    Returns the number of routes, or -1 (changing nothing) when the arrays have too few
+    rows."""
+    num_types = kd.type_count.shape[0]
+    nr = st.counters[NUM_ROUTES]
+    spare = np.empty(num_types, dtype=np.int64)
+    for t in range(num_types):
+        spare[t] = 1 if kd.type_count[t] < 0 else kd.type_count[t]
+    for r in range(nr):
+        t = st.types[r]
+        if st.lens[r] > 0 and kd.type_count[t] >= 0:
+            spare[t] -= 1
+    left = spare.copy()
+    keep = 0
+    for r in range(nr):
+        t = st.types[r]
+        if st.lens[r] > 0:
+            keep += 1
+        elif left[t] > 0:
+            keep += 1
+            left[t] -= 1
+    need = keep
+    for t in range(num_types):
+        need += max(left[t], 0)
+    if need > st.routes.shape[0]:
+        return -1
+    k = 0
+    for r in range(nr):
+        t = st.types[r]
+        if st.lens[r] == 0:
+            if spare[t] <= 0:
+                continue
+            spare[t] -= 1
+        if k != r:
+            for p in range(st.lens[r]):
+                st.routes[k, p] = st.routes[r, p]
+            for p in range(st.lens[r], st.lens[k]):
+                st.routes[k, p] = -1
+            st.lens[k] = st.lens[r]
+            st.types[k] = t
+            st.stamps[k] = st.stamps[r]
+            for f in range(NUM_FIELDS):
+                st.evals[k, f] = st.evals[r, f]
+            st.costs[k] = st.costs[r]
+            st.charger_ok[k] = st.charger_ok[r]
+        k += 1
+    for r in range(k, nr):
+        for p in range(st.lens[r]):
+            st.routes[r, p] = -1
+        st.lens[r] = 0
+    for t in range(num_types):
+        for _ in range(spare[t]):
+            _empty_route(kd, st, k, t)
+            k += 1
+    st.counters[NUM_ROUTES] = k
+    return k
+
+
+@njit(cache=True)
+def local_search_pass(
+    kd: Any, st: Any, neighbours: Any, near_chargers: Any, bound: bool, has_chargers: bool
+) -> int:
+    """One pass of the local search (``LocalSearch.run`` repeats it while it improves).
+
+    Keeps spare routes, shuffles the clients (the compiled random generator, see
+    :func:`seed`), tries each client's moves (skipping neighbours whose routes have not
+    changed since the client's moves last failed), then each changed route's charging
+    moves. Returns 1 when some move was applied, 0 when none, -1 when the arrays need
+    more rows for the spare routes (nothing done)."""
+    if ensure_spare_routes(kd, st) < 0:
+        return -1
+    nr = st.counters[NUM_ROUTES]
+    st.pos_route[:] = -1
+    for r in range(nr):
+        _set_positions(kd, st, r)
+    np.random.shuffle(st.clients)
+    improved = False
+    for i in range(st.clients.shape[0]):
+        u = st.clients[i]
+        if st.pos_route[u] < 0:
+            continue
+        tested_at = _tick(st)
+        if _client_moves(kd, st, neighbours, u, st.last_tested[u], bound):
+            improved = True
+        else:
+            st.last_tested[u] = tested_at
+    st.counters[NUM_TESTED] = 0
+    if has_chargers:
+        for r in range(nr):
+            if st.lens[r] == 0 or st.charger_ok[r] != 0:
+                continue
+            if _charger_moves(kd, st, near_chargers, r, bound):
+                improved = True
+            else:
+                st.charger_ok[r] = 1
+                st.tested[st.counters[NUM_TESTED]] = st.stamps[r]
+                st.counters[NUM_TESTED] += 1
+    return 1 if improved else 0
