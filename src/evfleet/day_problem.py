@@ -11,11 +11,12 @@ midnight. Charger locations are the depots' own charger groups (one location per
 named ``<depot>:<kW>kW``, at the depot, at the depot's electricity price) followed by the
 public chargers of ``chargers.csv``.
 
-The plan's money and carbon follow one model (see :class:`~evfleet.problem.VehicleType`):
-energy drawn from a battery is replaced at the depot at its price (grid side, so divided by
-the charging efficiency), energy charged on the way is paid at the charger's price
-instead, diesel at the fleet's price per litre, drivers per hour, vehicles per day, and
-CO2e (well to wheel) at the fleet's carbon price.
+Vans leave with the energy they stood at plus what the depot chargers add before their
+shift starts (:func:`depot_charge_wh`). The plan's money and carbon follow one model
+(:class:`~evfleet.problem.VehicleType`): energy drawn from a battery is replaced at the
+depot at its price (grid side, so divided by the charging efficiency), energy charged on
+the way is paid at the charger's price instead, diesel at the fleet's price per litre,
+drivers per hour, vehicles per day, and CO2e (well to wheel) at the fleet's carbon price.
 """
 
 from __future__ import annotations
@@ -56,6 +57,54 @@ def _depot_charger_groups(day: DeliveryDay) -> list[tuple[int, float, int]]:
     ]
 
 
+def _van_limit_w(group: VehicleGroup, catalogue: Catalogue, dc: bool) -> float:
+    """The most power a van of ``group`` takes on an AC or DC charger, in W."""
+    if group.catalogue_id is None:
+        return math.inf
+    spec = catalogue.get(group.catalogue_id)
+    limit = (spec.dc_sustained_power_w or spec.dc_max_power_w) if dc else spec.ac_max_power_w
+    return math.inf if limit is None else limit
+
+
+def depot_charge_wh(
+    day: DeliveryDay, catalogue: Catalogue, factors: EmissionFactors = DEFAULT_FACTORS
+) -> dict[str, float]:
+    """Energy (Wh, battery side) that depot charging adds before departure, per e-van group.
+
+    E-vans stand at their depot at ``start_soc`` when it opens and charge until their shift
+    starts. Vans take chargers in order of departure: each takes the charger that is free
+    first (the fastest among equals) from the depot's opening or from when the van before
+    it left, whichever is later. A charger delivers the smaller of its power and the van's
+    AC (≤ 22 kW) or DC limit, less the charging losses. A group's figure is that of its
+    worst-served van, so that every van of the group can start with it.
+    """
+    fleet = day.fleet
+    added: dict[str, float] = {}
+    for depot in fleet.depots:
+        free_at = [[depot.open_s, g.power_w] for g in depot.chargers for _ in range(g.count)]
+        vans = sorted(
+            (
+                (group.shift_start_s, group.id, k, group)
+                for group in fleet.vehicle_groups
+                if group.depot_id == depot.id
+                and group.powertrain is not Powertrain.DIESEL
+                and (group.catalogue_id is None or catalogue.get(group.catalogue_id).is_electric)
+                for k in range(group.count)
+            ),
+            key=lambda item: item[:3],
+        )
+        for start_s, group_id, _, group in vans:
+            wh = 0.0
+            if free_at:
+                slot = min(free_at, key=lambda sl: (sl[0], -sl[1]))
+                power = min(slot[1], _van_limit_w(group, catalogue, slot[1] > AC_LIMIT_W))
+                hours = max(0.0, start_s - slot[0]) / 3600.0
+                wh = power * factors.charging_efficiency * hours
+                slot[0] = max(slot[0], start_s)
+            added[group_id] = min(added.get(group_id, math.inf), wh)
+    return added
+
+
 def day_points(day: DeliveryDay) -> list[tuple[float, float]]:
     """(latitude, longitude) in degrees of every location, in the problem's order."""
     fleet = day.fleet
@@ -77,6 +126,7 @@ def _vehicle_type(
     factors: EmissionFactors,
     distance_m: NDArray[np.float64],
     duration_s: NDArray[np.float64],
+    depot_charge: float,
 ) -> VehicleType:
     fleet = day.fleet
     depot_spec = fleet.depots[depot]
@@ -120,6 +170,8 @@ def _vehicle_type(
             shift_start_s=group.shift_start_s,
             shift_end_s=group.shift_end_s,
         )
+    if vt.is_electric and math.isfinite(vt.battery_wh):
+        vt = replace(vt, initial_energy_wh=min(vt.battery_wh, vt.start_energy_wh + depot_charge))
     grid_kg_per_wh = factors.grid_intensity_g_per_kwh(fleet.country) / 1e6
     eta = factors.charging_efficiency
     return replace(
@@ -194,8 +246,18 @@ def build_problem(
             )
         )
         powers.append(c.power_w)
+    charge = depot_charge_wh(day, catalogue, factors)
     types = tuple(
-        _vehicle_type(g, depot_index[g.depot_id], day, catalogue, factors, distance_m, duration_s)
+        _vehicle_type(
+            g,
+            depot_index[g.depot_id],
+            day,
+            catalogue,
+            factors,
+            distance_m,
+            duration_s,
+            charge.get(g.id, 0.0),
+        )
         for g in fleet.vehicle_groups
     )
     curves: dict[tuple[int, int], ChargingFunction] = {}
