@@ -95,16 +95,7 @@ SMALL_SCHNEIDER = [
     "r105C5",
     "r202C5",
     "r203C5",
-    pytest.param(
-        "rc105C5",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="engine bug: rc105C5 always ends at 3 vehicles / 238.05 (seeds 0-7, 3000 "
-            "iterations, 10 s) instead of the best-known 2 vehicles / 241.30, whose routes "
-            "the engine's own Evaluator rates feasible; local search moves a client to a new "
-            "route before trying to insert the one missing charger (S15 before the depot)",
-        ),
-    ),
+    "rc105C5",
     "rc108C5",
     "rc204C5",
     "rc208C5",

@@ -13,10 +13,88 @@ import random
 from evfleet.routing.plan import Penalties, Plan
 
 SMALL_PLAN = 300
+SISR_SHARE = 0.5
+"""Share of ruins that are string removals (when an adjacency is given)."""
+SISR_MEAN_REMOVED = 10.0
+"""SISR's average number of removed clients (c-bar)."""
+SISR_MAX_STRING = 10.0
+"""SISR's longest string (L-max)."""
 
 
-def ruin(plan: Plan, rng: random.Random, neighbours: list[list[int]]) -> list[int]:
-    """Removes clients from ``plan`` (in place) and returns them."""
+def _string_ruin(
+    plan: Plan,
+    rng: random.Random,
+    adjacency: list[list[int]],
+    pos: dict[int, tuple[int, int]],
+) -> list[int]:
+    """SISR's ruin (Christiaens & Vanden Berghe 2020): remove a string of consecutive
+    clients from each of a few routes near a random seed client, the routes met in order
+    of their clients' distance from the seed; a string sometimes keeps a middle stretch
+    (the "split string"). Charging stops stay (local search drops the useless ones)."""
+    data = plan.evaluator.data
+    routes = plan.routes
+    clients_of: dict[int, list[int]] = {}
+    for r, route in enumerate(routes):
+        cl = [v for v in route if data.is_client(v)]
+        if cl:
+            clients_of[r] = cl
+    if not clients_of:
+        return []
+    avg = sum(len(c) for c in clients_of.values()) / len(clients_of)
+    ls_max = min(SISR_MAX_STRING, avg)
+    ks_max = 4.0 * SISR_MEAN_REMOVED / (1.0 + ls_max) - 1.0
+    ks = int(rng.uniform(1.0, ks_max + 1.0))
+    seed = rng.choice([v for cl in clients_of.values() for v in cl])
+    removed: list[int] = []
+    ruined: set[int] = set()
+    for c in [seed, *adjacency[seed - data.first_client]]:
+        if len(ruined) >= ks:
+            break
+        if c not in pos:
+            continue
+        r = pos[c][0]
+        if r in ruined or r not in clients_of:
+            continue
+        cl = clients_of[r]
+        lmax = min(float(len(cl)), ls_max)
+        length = int(rng.uniform(1.0, lmax + 1.0))
+        length = max(1, min(length, len(cl)))
+        i = cl.index(c)
+        if rng.random() < 0.5 or length >= len(cl):
+            # A string of ``length`` clients containing c.
+            start = rng.randint(max(0, i - length + 1), min(i, len(cl) - length))
+            string = cl[start : start + length]
+        else:
+            # Split string: ``length + m`` consecutive clients, the middle ``m`` kept.
+            m = 1
+            while length + m < len(cl) and rng.random() > 0.5:
+                m += 1
+            span = length + m
+            start = rng.randint(max(0, i - span + 1), min(i, len(cl) - span))
+            keep_at = rng.randint(0, length)
+            stretch = cl[start : start + span]
+            string = stretch[:keep_at] + stretch[keep_at + m :]
+        ruined.add(r)
+        removed.extend(string)
+    gone = set(removed)
+    for r in ruined:
+        plan.routes[r] = [v for v in routes[r] if v not in gone]
+        if not any(data.is_client(v) for v in plan.routes[r]):
+            plan.routes[r] = []
+        plan.update(r)
+    return removed
+
+
+def ruin(
+    plan: Plan,
+    rng: random.Random,
+    neighbours: list[list[int]],
+    adjacency: list[list[int]] | None = None,
+) -> list[int]:
+    """Removes clients from ``plan`` (in place) and returns them.
+
+    With ``adjacency`` (every client's other clients, nearest first), some of the time the
+    removal is SISR's string removal (:func:`_string_ruin`)."""
     data = plan.evaluator.data
     pos = plan.client_positions()
     clients = [v for v in pos if data.is_client(v)]
@@ -24,6 +102,9 @@ def ruin(plan: Plan, rng: random.Random, neighbours: list[list[int]]) -> list[in
         return []
     n = len(clients)
     q = rng.randint(min(2, n), max(min(2, n), min(n, 5 + n // 8)))
+    choice = rng.random()
+    if adjacency is not None and choice < SISR_SHARE:
+        return _string_ruin(plan, rng, adjacency, pos)
     choice = rng.random()
     removed: set[int] = set()
     used = [r for r in range(len(plan.routes)) if any(data.is_client(v) for v in plan.routes[r])]
@@ -64,9 +145,18 @@ def recreate(
     data = plan.evaluator.data
     evaluator = plan.evaluator
     order = list(clients)
-    if rng.random() < 0.5:
+    rng.shuffle(order)
+    how = rng.random()
+    if how < 0.4:
         # Hardest first: most demand, then tightest window.
         order.sort(key=lambda v: (-data.demand_kg[v], data.tw_late_s[v] - data.tw_early_s[v]))
+    elif how < 0.6:
+        # Farthest from the depot first (SISR's "far").
+        depot = data.types[0].depot
+        order.sort(key=lambda v: -data.dist_m[depot, v])
+    elif how < 0.7:
+        # Earliest window first.
+        order.sort(key=lambda v: data.tw_early_s[v])
     weights = (penalties.time_warp, penalties.load, penalties.energy)
     for u in order:
         plan.ensure_spare_routes()

@@ -17,15 +17,16 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from evfleet.errors import UnservableClientsError
-from evfleet.problem import Problem
+from evfleet.problem import Objective, Problem
 from evfleet.routing.construct import nearest_neighbour
 from evfleet.routing.data import EngineData, build_engine_data
 from evfleet.routing.evaluate import Evaluator
+from evfleet.routing.fleet import eliminate_route
 from evfleet.routing.local_search import LocalSearch
 from evfleet.routing.plan import Penalties, Plan
 from evfleet.routing.reachability import unservable_clients
@@ -93,6 +94,49 @@ def to_solution(plan: Plan, problem: Problem, stats: dict[str, float]) -> Soluti
     return Solution(tuple(routes), problem.name, stats)
 
 
+ROUTE_MINIMISATION_SHARE = 0.5
+"""Share of the budget (time or iterations) that route minimisation may take."""
+
+
+def _fleet_limited(data: EngineData, count: int) -> Evaluator:
+    """An evaluator for the same problem with the (single) vehicle type limited to
+    ``count`` vehicles: plans keep no spare route, so no move or insertion opens one."""
+    types = tuple(replace(td, count=count) for td in data.types)
+    return Evaluator(replace(data, types=types))
+
+
+def _rebase(plan: Plan, evaluator: Evaluator) -> Plan:
+    """``plan`` on another evaluator of the same problem (evaluations carry over)."""
+    out = Plan(
+        evaluator,
+        [list(r) for r in plan.routes],
+        list(plan.types),
+        list(plan.evals),
+        list(plan.stamps),
+    )
+    out.ensure_spare_routes()
+    return out
+
+
+def _adjacency(data: EngineData) -> list[list[int]]:
+    """Every client's other clients, nearest first (for string removal)."""
+    clients = np.arange(data.first_client, data.first_charger)
+    if clients.size < 2:
+        return [[] for _ in clients]
+    sub = data.dist_m[np.ix_(clients, clients)].copy()
+    np.fill_diagonal(sub, np.inf)
+    order = np.argsort(sub, axis=1, kind="stable")[:, :-1]
+    return (clients[order]).tolist()  # type: ignore[no-any-return]
+
+
+def _vehicle_lower_bound(data: EngineData) -> int:
+    demand = float(data.demand_kg[data.first_client : data.first_charger].sum())
+    capacity = max(td.capacity_kg for td in data.types)
+    if not np.isfinite(capacity) or capacity <= 0:
+        return 1
+    return max(1, int(np.ceil(demand / capacity - 1e-9)))
+
+
 def solve(
     problem: Problem,
     *,
@@ -118,6 +162,7 @@ def solve(
     penalties = _initial_penalties(data)
     plan, left = nearest_neighbour(evaluator)
     neighbours = [list(map(int, row)) for row in data.neighbours]
+    adjacency = _adjacency(data)
     recreate(plan, left, penalties, rng, neighbours)
     # The construction is usually feasible already: keep it, so that a search cut short
     # by its time limit still returns a feasible plan.
@@ -153,23 +198,67 @@ def solve(
             )
         )
 
-    report()
-    while time.monotonic() < deadline and (max_iterations is None or iteration < max_iterations):
-        iteration += 1
+    def fraction() -> float:
+        if max_iterations is not None:
+            return iteration / max(max_iterations, 1)
+        return (time.monotonic() - started) / max(time_limit_s, 1e-9)
+
+    def running() -> bool:
+        return time.monotonic() < deadline and (
+            max_iterations is None or iteration < max_iterations
+        )
+
+    def step(current: Plan, search: LocalSearch, adapt: bool = True) -> tuple[Plan, Plan]:
+        """One ruin-and-recreate iteration; returns (next current plan, candidate)."""
         candidate = current.copy()
-        removed = ruin(candidate, rng, neighbours)
+        removed = ruin(candidate, rng, neighbours, adjacency)
         recreate(candidate, removed, penalties, rng, neighbours)
         search.run(candidate, penalties, deadline)
-        _adapt(penalties, candidate)
+        if adapt:
+            _adapt(penalties, candidate)
+        threshold = 0.01 * max(0.0, 1.0 - fraction()) * abs(current.objective())
+        if candidate.cost(penalties) < current.cost(penalties) + threshold:
+            return candidate, candidate
+        return current, candidate
+
+    report()
+    fleet_search = (
+        best is not None
+        and data.objective is Objective.VEHICLES_THEN_DISTANCE
+        and len(data.types) == 1
+        and data.types[0].count is None
+    )
+    if fleet_search and best is not None:
+        # Route minimisation: take a vehicle away from the best plan, spread its clients
+        # over the others, and search with that fleet (no spare route) until the plan is
+        # feasible again; repeat while it succeeds within its share of the budget.
+        lower = _vehicle_lower_bound(data)
+
+        def go_on() -> bool:
+            nonlocal iteration
+            if fraction() >= ROUTE_MINIMISATION_SHARE or not running():
+                return False
+            iteration += 1
+            report()
+            return True
+
+        while best.num_vehicles > lower and go_on():
+            limited = _fleet_limited(data, best.num_vehicles - 1)
+            fewer = eliminate_route(
+                _rebase(best, limited), penalties, rng, neighbours, adjacency, go_on
+            )
+            if fewer is None:
+                break
+            best = fewer.copy()
+        # Distance minimisation with the best fleet (no move opens a further vehicle).
+        limited = _fleet_limited(data, best.num_vehicles)
+        current = _rebase(best, limited)
+        search = LocalSearch(current, rng)
+    while running():
+        iteration += 1
+        current, candidate = step(current, search)
         if candidate.feasible and (best is None or candidate.key() < best.key()):
             best = candidate.copy()
-        if max_iterations is not None:
-            fraction = iteration / max_iterations
-        else:
-            fraction = (time.monotonic() - started) / max(time_limit_s, 1e-9)
-        threshold = 0.01 * max(0.0, 1.0 - fraction) * abs(current.objective())
-        if candidate.cost(penalties) < current.cost(penalties) + threshold:
-            current = candidate
         report()
     final = best if best is not None else current
     stats = {
