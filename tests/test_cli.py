@@ -73,7 +73,8 @@ def _assert_user_error(result: Result, *fragments: str) -> None:
 
 
 def test_solve_writes_a_plan_that_check_accepts(c101c5: Path, in_tmp: Path) -> None:
-    solved = runner.invoke(app, ["solve", str(c101c5), "--time-limit", "1", "--out", "sol.json"])
+    args = ["--time-limit", "60", "--iterations", "300", "--workers", "1", "--out", "sol.json"]
+    solved = runner.invoke(app, ["solve", str(c101c5), *args])
     assert solved.exit_code == 0, solved.output
     assert "c101C5: vehicles 2, distance 257.75" in solved.output
     assert "solution written to sol.json" in solved.output
@@ -334,3 +335,16 @@ def test_packaged_example_day_matches_the_examples_folder() -> None:
     for name in ("orders.csv", "fleet.yaml", "chargers.csv"):
         packaged = root / "src" / "evfleet" / "examples" / "munich-day" / name
         assert packaged.read_bytes() == (root / "examples" / "city-day" / name).read_bytes()
+
+
+def test_plan_with_an_unusable_road_network_is_a_user_error(tmp_path: Path) -> None:
+    orders, fleet, chargers = _day_files(tmp_path)
+    result = runner.invoke(
+        app,
+        ["plan", str(orders), "--fleet", str(fleet), "--out", str(tmp_path / "o"),
+         "--network", "osm:/nonexistent/city.osm.pbf"],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert "error: road network 'osm:/nonexistent/city.osm.pbf'" in result.output
+    assert "no such OSM extract" in result.output

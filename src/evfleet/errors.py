@@ -29,3 +29,8 @@ class UnservableClientsError(EvfleetError):
         super().__init__(
             f"{len(reasons)} client(s) cannot be served by any vehicle:\n" + "\n".join(lines)
         )
+
+
+class RoadNetworkError(EvfleetError):
+    """A road network could not be used: a missing extract, points off its roads, a server
+    that does not answer. The message names the network and the point or request."""

@@ -19,6 +19,7 @@ from evfleet.checker import CheckReport
 from evfleet.day import ChargerSpec, DeliveryDay, RowError
 from evfleet.day_problem import build_problem, day_points
 from evfleet.emissions import DEFAULT_FACTORS
+from evfleet.errors import RoadNetworkError
 from evfleet.io.chargers_csv import read_chargers_csv
 from evfleet.io.fleet_yaml import read_fleet_yaml
 from evfleet.io.orders_csv import read_orders_csv
@@ -103,9 +104,14 @@ def plan_day(
             on_stage(text)
 
     stage(f"measuring the road network ({network})")
-    roads = network_from_spec(network)
     points = [LatLon(lat, lon) for lat, lon in day_points(day)]
-    matrices = roads.matrices(points)
+    try:
+        roads = network_from_spec(network)
+        matrices = roads.matrices(points)
+    except (ValueError, OSError, ImportError) as exc:
+        # The network adapters report unusable input this way (an unknown spec, a missing
+        # extract, a point far from every road); say which network it was.
+        raise RoadNetworkError(f"road network {network!r}: {exc}") from exc
     problem = build_problem(day, matrices.distance_m, matrices.duration_s)
     stage(f"planning {problem.num_clients} stops with {len(problem.vehicle_types)} van types")
     solution = solve_portfolio(
