@@ -338,7 +338,7 @@ def test_packaged_example_day_matches_the_examples_folder() -> None:
 
 
 def test_plan_with_an_unusable_road_network_is_a_user_error(tmp_path: Path) -> None:
-    orders, fleet, chargers = _day_files(tmp_path)
+    orders, fleet, _ = _day_files(tmp_path)
     result = runner.invoke(
         app,
         ["plan", str(orders), "--fleet", str(fleet), "--out", str(tmp_path / "o"),

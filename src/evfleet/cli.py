@@ -398,6 +398,59 @@ def plan(
     out.print("[green]feasible[/green] (checked independently)")
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            envvar="EVFLEET_DATABASE_URL",
+            help="sqlite:///./evfleet.db (default) or postgresql://user@host/db.",
+        ),
+    ] = None,
+    worker: Annotated[
+        bool, typer.Option(help="Run the planning worker process beside the web process.")
+    ] = True,
+    allow_signup: Annotated[
+        bool,
+        typer.Option(
+            envvar="EVFLEET_ALLOW_SIGNUP",
+            help="Let POST /api/v1/organisations create organisations without credentials.",
+        ),
+    ] = False,
+    bootstrap_email: Annotated[
+        str | None,
+        typer.Option(envvar="EVFLEET_BOOTSTRAP_EMAIL", help="Create this admin if missing."),
+    ] = None,
+    bootstrap_password: Annotated[
+        str | None,
+        typer.Option(envvar="EVFLEET_BOOTSTRAP_PASSWORD", help="Password of that admin."),
+    ] = None,
+    bootstrap_organisation: Annotated[
+        str, typer.Option(help="Organisation of the bootstrap admin.")
+    ] = "evfleet",
+) -> None:
+    """Serve the REST API (/api/v1, OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs)
+    and run the planning worker; the database schema is upgraded at start-up."""
+    from evfleet.api.server import serve as run_server
+    from evfleet.api.settings import Settings
+
+    if (bootstrap_email is None) != (bootstrap_password is None):
+        raise _fail("--bootstrap-email and --bootstrap-password go together")
+    if bootstrap_password is not None and len(bootstrap_password) < 10:
+        raise _fail("--bootstrap-password needs at least 10 characters")
+    settings = Settings.from_env(database_url=database_url, allow_signup=allow_signup or None)
+    bootstrap = None
+    if bootstrap_email is not None and bootstrap_password is not None:
+        bootstrap = (bootstrap_organisation, bootstrap_email, bootstrap_password)
+    try:
+        run_server(settings, host=host, port=port, worker=worker, bootstrap=bootstrap)
+    except EvfleetError as exc:
+        raise _fail(str(exc)) from None
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
