@@ -20,6 +20,7 @@ from pathlib import Path
 
 from evfleet.charging import ChargingFunction
 from evfleet.errors import InputError
+from evfleet.io.text_file import read_lines
 from evfleet.model import Model
 from evfleet.problem import Metric, Objective, Problem, RechargePolicy
 
@@ -37,20 +38,6 @@ _PARAMETERS = {
     "v": "v average Velocity /<number>/",
 }
 _PARAMETER_LINE = re.compile(r"^(\S+)\s[^/]*/([^/]*)/$")
-
-
-def _read_lines(path: Path) -> list[str]:
-    """The file's lines with line endings and surrounding blanks removed."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read file: {exc.strerror or exc}", path=str(path)) from exc
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError("not a text file (invalid UTF-8)", path=str(path), line=line) from exc
-    return [line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
 
 
 def _number(token: str, what: str, path: Path, line: int) -> float:
@@ -75,7 +62,7 @@ def read_schneider(
     Raises :class:`~evfleet.errors.InputError` naming the file and line on malformed input.
     """
     path = Path(path)
-    lines = _read_lines(path)
+    lines = read_lines(path)
     where = str(path)
 
     numbered = [(k + 1, line) for k, line in enumerate(lines) if line]

@@ -21,12 +21,12 @@ The vehicles have no battery (diesel with zero fuel use); ``VEHICLES`` limits th
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 
 from evfleet.errors import InputError
+from evfleet.io.text_file import finite_float, read_lines
 from evfleet.model import Model
 from evfleet.problem import Metric, Objective, Powertrain, Problem, RechargePolicy
 
@@ -50,28 +50,6 @@ class _Section:
     rows: list[tuple[int, list[float]]] = field(default_factory=list)
 
 
-def _read_lines(path: Path) -> list[str]:
-    """The file's lines with line endings and surrounding blanks removed."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read file: {exc.strerror or exc}", path=str(path)) from exc
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError("not a text file (invalid UTF-8)", path=str(path), line=line) from exc
-    return [line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-
-
-def _float(token: str) -> float | None:
-    try:
-        value = float(token)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
-
 def read_solomon(path: str | PathLike[str], *, convention: str = "hierarchical") -> Problem:
     """Reads a Solomon VRPTW instance in LKH-3 layout (units: one set unit = m, s, kg).
 
@@ -86,7 +64,7 @@ def read_solomon(path: str | PathLike[str], *, convention: str = "hierarchical")
         raise ValueError(f"unknown convention {convention!r}; expected one of {CONVENTIONS}")
     path = Path(path)
     where = str(path)
-    lines = _read_lines(path)
+    lines = read_lines(path)
     numbered = [(k + 1, line) for k, line in enumerate(lines) if line]
     if not numbered:
         raise InputError(
@@ -130,7 +108,7 @@ def read_solomon(path: str | PathLike[str], *, convention: str = "hierarchical")
             continue
         columns, shape = _SECTIONS[current]
         tokens = line.split()
-        numbers = [_float(tok) for tok in tokens]
+        numbers = [finite_float(tok) for tok in tokens]
         if current == "DEPOT_SECTION" and depot_closed:
             raise InputError(
                 f"expected a *_SECTION line or EOF after the -1 that ends DEPOT_SECTION, "
@@ -167,7 +145,7 @@ def read_solomon(path: str | PathLike[str], *, convention: str = "hierarchical")
                 line=first_section,
             )
         lineno, text = header[key]
-        value = _float(text)
+        value = finite_float(text)
         if value is None or value < 0 or (positive and value == 0):
             raise InputError(
                 f"expected a number {'> 0' if positive else '>= 0'} for {key}, got {text!r}",

@@ -26,6 +26,7 @@ import vrplib
 from numpy.typing import NDArray
 
 from evfleet.errors import InputError
+from evfleet.io.text_file import read_lines
 from evfleet.model import Model
 from evfleet.problem import INF, Objective, Powertrain, Problem, RechargePolicy
 
@@ -36,20 +37,6 @@ _EDGE_WEIGHT_TYPES = ("EUC_2D", "FLOOR_2D", "CEIL_2D", "EXACT_2D")
 _EDGE_WEIGHT_FORMATS = ("LOWER_ROW", "FULL_MATRIX")
 # Characters that str.splitlines() (used by vrplib) treats as line breaks, besides \n, \r.
 _LINE_BREAKS = "\v\f\x1c\x1d\x1e\x85\u2028\u2029"
-
-
-def _read_lines(path: Path) -> list[str]:
-    """The file's lines with line endings and surrounding blanks removed."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read file: {exc.strerror or exc}", path=str(path)) from exc
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError("not a text file (invalid UTF-8)", path=str(path), line=line) from exc
-    return [line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
 
 
 def _is_number(token: str) -> bool:
@@ -227,7 +214,7 @@ def read_vrplib(path: str | PathLike[str]) -> Problem:
     """
     path = Path(path)
     where = str(path)
-    lines = _read_lines(path)
+    lines = read_lines(path)
     if not any(lines):
         raise InputError("empty file: expected a VRPLIB instance", path=where)
     for k, line in enumerate(lines):

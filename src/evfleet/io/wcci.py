@@ -22,13 +22,13 @@ the depot id in ``STATIONS_COORD_SECTION``, it becomes a charger node (named
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 
 from evfleet.charging import ChargingFunction
 from evfleet.errors import InputError
+from evfleet.io.text_file import finite_float, read_lines
 from evfleet.model import Model
 from evfleet.problem import Metric, Objective, Problem, RechargePolicy
 
@@ -50,28 +50,6 @@ class _Section:
     rows: list[tuple[int, list[float]]] = field(default_factory=list)
 
 
-def _read_lines(path: Path) -> list[str]:
-    """The file's lines with line endings and surrounding blanks removed."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read file: {exc.strerror or exc}", path=str(path)) from exc
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError("not a text file (invalid UTF-8)", path=str(path), line=line) from exc
-    return [line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-
-
-def _float(token: str) -> float | None:
-    try:
-        value = float(token)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
-
 def _node_id(value: float) -> int | None:
     return int(value) if value.is_integer() else None
 
@@ -86,7 +64,7 @@ def read_wcci(path: str | PathLike[str]) -> Problem:
     """
     path = Path(path)
     where = str(path)
-    lines = _read_lines(path)
+    lines = read_lines(path)
     numbered = [(k + 1, line) for k, line in enumerate(lines) if line]
     if not numbered:
         raise InputError(
@@ -131,7 +109,7 @@ def read_wcci(path: str | PathLike[str]) -> Problem:
         name, section = current
         columns, shape = _SECTIONS[name]
         tokens = line.split()
-        numbers = [_float(tok) for tok in tokens]
+        numbers = [finite_float(tok) for tok in tokens]
         if name == "DEPOT_SECTION" and depot_closed:
             raise InputError(
                 f"expected a *_SECTION line or EOF after the -1 that ends DEPOT_SECTION, "
@@ -164,7 +142,7 @@ def read_wcci(path: str | PathLike[str]) -> Problem:
                 line=last_line if not sections else min(s.line for s in sections.values()),
             )
         lineno, text = header[key]
-        value = _float(text)
+        value = finite_float(text)
         if (
             value is None
             or (integer and not value.is_integer())
