@@ -451,6 +451,220 @@ def serve(
         raise _fail(str(exc)) from None
 
 
+@app.command()
+def simulate(
+    plan_file: Annotated[
+        Path, typer.Option("--plan", help="Plan JSON (evfleet-plan/1), e.g. out/DAY/plan.json.")
+    ],
+    speedup: Annotated[
+        float,
+        typer.Option(help="Simulated s per wall s (60: a minute a second); 0: no waiting."),
+    ] = 60.0,
+    mqtt_url: Annotated[
+        str | None, typer.Option("--mqtt-url", help="Publish to mqtt://host:port (QoS 1).")
+    ] = None,
+    http_url: Annotated[
+        str | None, typer.Option("--http-url", help="POST batches to URL/api/v1/telemetry.")
+    ] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option("--api-key", envvar="EVFLEET_API_KEY", help="Bearer key for --http-url."),
+    ] = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Write JSON lines (one message each) here.")
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="No network, no waiting: JSON lines to --out or standard output."
+        ),
+    ] = False,
+    org: Annotated[str, typer.Option(help="Organisation in the MQTT topics.")] = "evfleet",
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same stream).")] = 0,
+    faults: Annotated[
+        str | None,
+        typer.Option(
+            help="e.g. dropout=0.02,duplicate=0.05,reorder=0.05,low-battery=van-03 "
+            "(also dropout-s, reorder-window, low-battery-soc)."
+        ),
+    ] = None,
+    duration_s: Annotated[
+        float | None,
+        typer.Option("--duration-s", help="Simulated seconds to run (default: whole day)."),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            help="Simulated start: 2026-03-02T07:00+01:00, a date, or HH:MM today "
+            "(default 07:00 today, local)."
+        ),
+    ] = None,
+    interval_s: Annotated[
+        float, typer.Option("--interval-s", help="One fix every this many simulated s per van.")
+    ] = 10.0,
+    gps_sigma_m: Annotated[
+        float, typer.Option("--gps-sigma-m", help="GPS jitter while driving, m (1 sigma).")
+    ] = 5.0,
+    temperature_c: Annotated[
+        float, typer.Option("--temperature-c", help="Mean outside temperature, °C.")
+    ] = 10.0,
+    plan_temperature_c: Annotated[
+        float | None,
+        typer.Option(
+            "--plan-temperature-c",
+            help="Temperature the plan's energies assume, °C (default: --temperature-c).",
+        ),
+    ] = None,
+    vehicles: Annotated[
+        Path | None,
+        typer.Option(
+            help='JSON: route number -> vehicle id, or {"vehicle_id": .., "api_key": ..}.'
+        ),
+    ] = None,
+) -> None:
+    """Drive every route of a plan with simulated vans and publish their telemetry (VSS 6.0)
+    over MQTT, HTTP or as JSON lines, with GPS jitter, traffic, temperature and faults."""
+    from dataclasses import replace
+
+    from evfleet.simulator import (
+        NoiseSettings,
+        SimulationSettings,
+        WeatherSettings,
+        parse_faults,
+        parse_start,
+        plan_source,
+        simulate_plan,
+    )
+    from evfleet.simulator.publish import (
+        HttpPublisher,
+        JsonLinesPublisher,
+        MqttPublisher,
+        Publisher,
+        play,
+    )
+    from evfleet.simulator.sources import read_vehicle_map
+
+    sinks = [s for s in (mqtt_url, http_url, out_file) if s is not None]
+    if len(sinks) > 1:
+        raise _fail("choose one of --mqtt-url, --http-url and --out")
+    if not sinks and not dry_run:
+        raise _fail("choose where to send: --mqtt-url, --http-url, --out FILE or --dry-run")
+    if dry_run and (mqtt_url or http_url):
+        raise _fail("--dry-run sends nothing over the network: drop --mqtt-url/--http-url")
+    if http_url is not None and api_key is None and vehicles is None:
+        raise _fail("--http-url needs --api-key (or per-vehicle keys in --vehicles)")
+    if speedup < 0:
+        raise _fail("--speedup must be >= 0")
+    try:
+        when = parse_start(start)
+        ids, keys = read_vehicle_map(vehicles) if vehicles is not None else ({}, {})
+        settings = SimulationSettings(
+            interval_s=interval_s,
+            seed=seed,
+            noise=replace(NoiseSettings(), gps_sigma_m=gps_sigma_m),
+            weather=WeatherSettings(mean_c=temperature_c, plan_c=plan_temperature_c),
+            faults=parse_faults(faults),
+            vehicle_ids=ids,
+        )
+        doc = plan_source(plan_file).load()
+        sim = simulate_plan(doc, settings, start=when, duration_s=duration_s)
+    except EvfleetError as exc:
+        raise _fail(str(exc)) from None
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    sink: str
+    try:
+        publisher: Publisher
+        if mqtt_url is not None:
+            publisher = MqttPublisher(mqtt_url, org, client_id=f"evfleet-sim-{seed}")
+            sink = f"{mqtt_url} (topics evfleet/{org}/vehicles/<van>/telemetry)"
+        elif http_url is not None:
+            key_for: str | dict[str, str]
+            if keys:  # per-vehicle keys, --api-key for the vans without one
+                key_for = {v: k for v in sim.vans if (k := keys.get(v, api_key)) is not None}
+            else:
+                assert api_key is not None
+                key_for = api_key
+            publisher = HttpPublisher(http_url, key_for)
+            sink = f"{http_url.rstrip('/')}/api/v1/telemetry"
+        else:
+            publisher = JsonLinesPublisher(out_file)
+            sink = str(out_file) if out_file is not None else "standard output"
+        pace = 0.0 if dry_run else speedup
+        err.print(
+            f"simulating {len(sim.vans)} van(s) from {sim.start.isoformat()}: "
+            f"{len(sim.deliveries)} messages to {sink}" + (f" at {pace:g}x" if pace > 0 else "")
+        )
+        try:
+            stats = play(sim.deliveries, publisher, start_s=sim.start_s, speedup=pace)
+        finally:
+            publisher.close()
+    except EvfleetError as exc:
+        raise _fail(str(exc)) from None
+    except OSError as exc:
+        raise _fail(f"{exc.filename or sink}: {exc.strerror}") from None
+    err.print(f"sent {stats.messages} messages in {stats.batches} batch(es), {stats.wall_s:.1f} s")
+
+
+@app.command()
+def ingest(
+    mqtt_url: Annotated[
+        str,
+        typer.Option(
+            "--mqtt-url", envvar="EVFLEET_MQTT_URL", help="mqtt://[user:password@]host:port"
+        ),
+    ] = "mqtt://127.0.0.1:1883",
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            envvar="EVFLEET_DATABASE_URL",
+            help="sqlite:///./evfleet.db (default) or postgresql://user@host/db.",
+        ),
+    ] = None,
+    client_id: Annotated[
+        str, typer.Option(help="MQTT client id (fixed: it names the persistent session).")
+    ] = "evfleet-ingest",
+    batch_size: Annotated[int, typer.Option(help="Messages per database transaction.")] = 1000,
+    max_delay_ms: Annotated[
+        int, typer.Option(help="Longest a message waits in the buffer, in ms.")
+    ] = 100,
+    retention_days: Annotated[
+        int,
+        typer.Option(envvar="EVFLEET_TELEMETRY_RETENTION_DAYS", help="Days of samples kept."),
+    ] = 90,
+) -> None:
+    """Consume VSS telemetry from MQTT (evfleet/+/vehicles/+/telemetry, QoS 1, persistent
+    session) into the database in batches; acknowledges each message after its commit."""
+    import logging
+
+    from evfleet.ingest.mqtt import MqttIngester, parse_mqtt_url
+    from evfleet.ingest.writer import BatchWriter, TelemetryStore, VehicleDirectory
+    from evfleet.store.db import DEFAULT_DATABASE_URL, Database
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        broker = parse_mqtt_url(mqtt_url)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    db = Database(database_url or DEFAULT_DATABASE_URL)
+    db.migrate()
+    store = TelemetryStore(db, retention_days=retention_days)
+    writer = BatchWriter(
+        store,
+        directory=VehicleDirectory(db),
+        batch_size=batch_size,
+        max_delay_s=max_delay_ms / 1000,
+    )
+    err.print(f"ingesting {mqtt_url} into {db.engine.url.render_as_string()} (Ctrl-C stops)")
+    MqttIngester(broker, writer, client_id=client_id).run_forever()
+    db.dispose()
+    err.print(
+        f"stored {writer.totals.accepted}, duplicates {writer.totals.duplicates}, "
+        f"dead letters {writer.totals.dead_letters}"
+    )
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

@@ -59,6 +59,7 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/orders"): READERS,
     ("POST", "/orders"): WRITERS,
     ("POST", "/orders/import"): WRITERS,
+    ("POST", "/telemetry"): frozenset({K}),
     ("GET", "/orders/{order_id}"): READERS,
     ("PATCH", "/orders/{order_id}"): WRITERS,
     ("DELETE", "/orders/{order_id}"): WRITERS,

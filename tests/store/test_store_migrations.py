@@ -121,7 +121,7 @@ def test_upgrade_from_the_first_revision_keeps_the_data(empty_db: Database) -> N
 
     db.migrate()
 
-    assert current_revision(db.engine) == _head() == "0002"
+    assert current_revision(db.engine) == _head() == "0003"
     inspector = sa.inspect(db.engine)
     assert "order_status_events" in inspector.get_table_names()
     assert "ix_orders_organisation_id_status" in {
@@ -162,7 +162,7 @@ def test_the_models_match_the_migrated_schema(db: Database) -> None:
 
 def test_upgrade_is_idempotent_and_downgrade_reverses_it(db: Database) -> None:
     db.migrate()  # a second start-up changes nothing
-    assert current_revision(db.engine) == "0002"
+    assert current_revision(db.engine) == _head()
     from alembic import command
 
     config = alembic_config()
@@ -172,4 +172,4 @@ def test_upgrade_is_idempotent_and_downgrade_reverses_it(db: Database) -> None:
     assert current_revision(db.engine) == "0001"
     assert "order_status_events" not in sa.inspect(db.engine).get_table_names()
     db.migrate()
-    assert current_revision(db.engine) == "0002"
+    assert current_revision(db.engine) == _head()

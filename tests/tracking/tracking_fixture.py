@@ -1,25 +1,34 @@
-"""A small Munich plan and a seeded van simulator that drives it, for the tracking tests.
+"""A small Munich plan and a seeded van that drives it, for the tracking tests.
 
-The simulator is independent of the tracking code: it interpolates straight legs in
-degrees (the plan has no road geometry, so its polyline is the straight legs), adds
-Gaussian GPS noise in metres, waits for time windows as the plan does, and drains the
-battery along each leg by the plan's own energy times a drain factor.
+The van is the fleet simulator's (:mod:`evfleet.simulator`), which is independent of the
+tracking code: it follows the plan's polyline (here straight legs), adds Gaussian GPS noise
+in metres, waits for time windows as the plan does, and drains the battery along each leg
+by the plan's own energy times a drain factor. Its noise models are switched off here so
+that the tests control delays and drain exactly.
 """
 
 from __future__ import annotations
 
-import math
-import random
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 from evfleet import Model, Problem
 from evfleet.checker import check
-from evfleet.network.base import EARTH_RADIUS_M, LatLon, haversine_m
+from evfleet.network.base import LatLon, haversine_m
 from evfleet.report.plan_json import plan_to_dict
+from evfleet.simulator import (
+    NoiseSettings,
+    Phase,
+    VanOptions,
+    VanRun,
+    Weather,
+    WeatherSettings,
+    simulate_van,
+)
+from evfleet.simulator.van import offset_m
 from evfleet.solution import Route, Solution, Visit
 from evfleet.telemetry import TelemetryMessage
-from evfleet.tracking import PlannedRoute, PlannedStop, StopKind, planned_route
+from evfleet.tracking import PlannedRoute, StopKind, planned_route
 
 DAY_START = datetime(2026, 3, 2, tzinfo=UTC)
 """The plan's midnight (UTC keeps the arithmetic obvious)."""
@@ -105,12 +114,17 @@ class Truth:
 
 @dataclass
 class Van:
-    """Drives a planned route and records telemetry every ``dt_s`` seconds.
+    """Drives a planned route and records telemetry every ``dt_s`` seconds: the fleet
+    simulator's van (:func:`evfleet.simulator.simulate_van`) without its noise models, so
+    that every leg takes exactly its planned time × ``pace``, every stop its planned time and
+    the weather changes nothing.
 
     ``pace`` multiplies every planned driving time (1.5: 50 % slower); ``drain`` multiplies
     the plan's leg energy; ``noise_m`` is the GPS noise (m, 1 sigma) while driving and
-    ``stop_jitter_m`` while parked; ``detour`` = (leg number, offset m, from fraction, to
-    fraction) pushes the van sideways off a leg; ``late_start_s`` delays leaving the depot.
+    ``stop_jitter_m`` while parked; it drives straight legs even when the plan has a
+    road geometry (a test bends the plan's line to see the van off it); ``detour`` = (leg
+    number, offset m, from fraction, to fraction) pushes the van's fixes north off a leg;
+    ``late_start_s`` delays leaving the depot.
     """
 
     route: PlannedRoute
@@ -130,97 +144,54 @@ class Van:
     detour_times: list[float] = field(default_factory=list)
     """Times (s) of the fixes sent while pushed off the route."""
 
-    def __post_init__(self) -> None:
-        self._rng = random.Random(self.seed)
-        self._seq = 0
-        self._energy = self.route.start_energy_wh or BATTERY_WH
-
-    # ----------------------------------------------------------------------- helpers
-
-    def _offset(self, p: LatLon, north_m: float, east_m: float) -> LatLon:
-        dlat = math.degrees(north_m / EARTH_RADIUS_M)
-        dlon = math.degrees(east_m / (EARTH_RADIUS_M * math.cos(math.radians(p.lat))))
-        return LatLon(p.lat + dlat, p.lon + dlon)
-
-    def _emit(self, t: float, p: LatLon, speed: float, sigma: float) -> None:
-        noisy = self._offset(p, self._rng.gauss(0, sigma), self._rng.gauss(0, sigma))
-        self._seq += 1
-        self.messages.append(
-            TelemetryMessage(
-                vehicle_id=self.vehicle_id,
-                seq=self._seq,
-                timestamp=DAY_START + timedelta(seconds=t),
-                latitude_deg=noisy.lat,
-                longitude_deg=noisy.lon,
-                speed_m_per_s=max(speed + (self._rng.gauss(0, 0.3) if speed > 0 else 0.0), 0.0),
-                soc_pct=round(100.0 * max(self._energy, 0.0) / BATTERY_WH, self.soc_decimals),
-            )
-        )
-
-    def _park(self, t0: float, t1: float, p: LatLon, t: float) -> float:
-        """Stands at ``p`` from ``t0`` to ``t1``; ``t`` is the next sample time."""
-        while t <= t1:
-            if t >= t0:
-                self._emit(t, p, 0.0, self.stop_jitter_m)
-            t += self.dt_s
-        return t
-
-    def _drive(
-        self, t0: float, t1: float, a: PlannedStop | None, b: PlannedStop, leg: int, t: float
-    ) -> float:
-        pa = self.route.depot_position if a is None else a.position
-        pb = b.position
-        dist = float(haversine_m(pa.lat, pa.lon, pb.lat, pb.lon))
-        speed = dist * 1.3 / (t1 - t0) if t1 > t0 else 0.0
-        e_a = (self.route.start_energy_wh if a is None else a.energy_departure_wh) or 0.0
-        e_b = b.energy_arrival_wh or 0.0
-        leg_wh = max(e_a - e_b, 0.0) * self.drain
-        last_f = 0.0
-        while t < t1:
-            f = (t - t0) / (t1 - t0)
-            self._energy -= leg_wh * (f - last_f)
-            last_f = f
-            p = LatLon(pa.lat + f * (pb.lat - pa.lat), pa.lon + f * (pb.lon - pa.lon))
-            if self.detour is not None and self.detour[0] == leg:
-                _, offset, f0, f1 = self.detour
-                if f0 <= f <= f1:
-                    p = self._offset(p, offset, 0.0)
-                    self.detour_times.append(t)
-            self._emit(t, p, speed, self.noise_m)
-            t += self.dt_s
-        self._energy -= leg_wh * (1.0 - last_f)
-        return t
-
-    # ------------------------------------------------------------------------ driving
-
     def run(self) -> list[TelemetryMessage]:
         """Drives the whole route; returns the messages (in order)."""
-        r = self.route
-        depart = r.start_s + self.late_start_s
-        t = depart - self.pre_trip_s
-        t = self._park(t, depart, r.depot_position, t)
-        truth = Truth(depot_departure_s=depart)
-        prev: PlannedStop | None = None
-        clock = depart
-        for leg, stop in enumerate(r.all_stops, start=1):
-            planned = stop.arrival_s - (r.start_s if prev is None else prev.departure_s)
-            arrive = clock + planned * self.pace
-            t = self._drive(clock, arrive, prev, stop, leg, t)
-            truth.arrival_s[stop.id] = arrive
-            if stop is r.end:
-                truth = Truth(truth.arrival_s, truth.departure_s, depart, arrive)
-                self._park(arrive, arrive + 300.0, stop.position, t)
-                break
-            start = max(arrive, stop.tw_early_s)
-            leave = start + stop.dwell_s
-            t = self._park(arrive, leave, stop.position, t)
-            if stop.kind is StopKind.CHARGER and stop.energy_departure_wh is not None:
-                self._energy = stop.energy_departure_wh  # charged to the plan's level
-            truth.departure_s[stop.id] = leave
-            clock = leave
-            prev = stop
-        self.truth = truth
+        noise = NoiseSettings(
+            gps_sigma_m=self.noise_m,
+            parked_sigma_m=self.stop_jitter_m,
+            jitter_clip_sigmas=4.0,
+            traffic_sigma=0.0,
+            service_sigma=0.0,
+            min_service_s=0.0,
+        )
+        calm = Weather(WeatherSettings(diurnal_amplitude_k=0.0, drift_sigma_k=0.0))
+        run = simulate_van(
+            replace(self.route, geometry=()),  # straight legs, whatever the plan's line says
+            self.vehicle_id,
+            day_start=DAY_START,
+            interval_s=self.dt_s,
+            noise=noise,
+            weather=calm,
+            options=VanOptions(
+                late_start_s=self.late_start_s,
+                pace=self.pace,
+                drain=self.drain,
+                pre_trip_s=self.pre_trip_s,
+            ),
+            seed=self.seed,
+            phase_s=0.0,
+            soc_decimals=self.soc_decimals,
+        )
+        self.messages = [self._detoured(run, m) for m in run.messages]
+        self.truth = Truth(
+            arrival_s={s.id: s.arrival_s for s in run.stops},
+            departure_s={s.id: s.departure_s for s in run.stops if s.kind is not StopKind.DEPOT},
+            depot_departure_s=run.depot_departure_s,
+            return_s=run.return_s,
+        )
         return self.messages
+
+    def _detoured(self, run: VanRun, m: TelemetryMessage) -> TelemetryMessage:
+        if self.detour is None:
+            return m
+        leg, offset, f0, f1 = self.detour
+        t = (m.timestamp - DAY_START).total_seconds()
+        seg = run.segment_at(t)
+        if seg.phase is not Phase.DRIVING or seg.leg != leg or not f0 <= seg.fraction(t) <= f1:
+            return m
+        self.detour_times.append(t)
+        p = offset_m(LatLon(m.latitude_deg, m.longitude_deg), offset, 0.0)
+        return replace(m, latitude_deg=p.lat, longitude_deg=p.lon)
 
 
 def the_route(

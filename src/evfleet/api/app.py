@@ -27,6 +27,7 @@ from evfleet.api.routers import (
     organisations,
     plans,
     routes,
+    telemetry,
     users,
     vehicle_types,
     vehicles,
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         jobs,  # before plans: /plans/jobs must not be read as /plans/{plan_id}
         plans,
         routes,
+        telemetry,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
 

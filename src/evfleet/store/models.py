@@ -419,3 +419,8 @@ class IdempotencyRecord(OrgOwned):
     status_code: Mapped[int] = mapped_column(Integer)
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = _created()
+
+
+# Telemetry tables (samples, latest state, dead letters): registered on ``Base.metadata``
+# here so that whoever loads the models (migrations, the schema check) sees them too.
+from evfleet.store import telemetry_models as telemetry_models  # noqa: E402
