@@ -7,6 +7,7 @@ database and run by the worker process (:mod:`evfleet.api.worker`).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import FastAPI
@@ -55,6 +56,32 @@ def _problem_media_types(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+MAX_CONCURRENT_REQUESTS = 12
+"""Requests handled at once; the rest wait in the event loop. Kept below the database pool
+(5 connections plus 10 overflow by default) so that a request that holds a connection always
+finds a worker thread to finish on: with more requests in flight than connections, waiting
+requests fill the thread pool and the ones holding connections stall until the pool times
+out (seen at about 55 concurrent clients)."""
+
+
+class ConcurrencyLimit:
+    """ASGI middleware: at most ``limit`` HTTP requests at once (event streams excepted)."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self._semaphore: asyncio.Semaphore | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or str(scope.get("path", "")).endswith("/events"):
+            await self.app(scope, receive, send)
+            return
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.limit)
+        async with self._semaphore:
+            await self.app(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     """The application for ``settings`` (default: from the environment).
 
@@ -86,6 +113,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         ip_limiter=SlidingWindowLimiter(settings.login_attempts_per_ip, settings.login_window_s),
     )
     problems.install(app)
+    app.add_middleware(ConcurrencyLimit, limit=MAX_CONCURRENT_REQUESTS)
     for module in (
         health,
         auth,
