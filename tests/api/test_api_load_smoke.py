@@ -128,3 +128,31 @@ def test_benchmark_end_to_end_on_a_real_server(capsys: pytest.CaptureFixture[str
     assert status == 0, out
     assert "| sqlite | plan read |" in out and "| sqlite | order create |" in out
     assert "Errors:" not in out
+
+
+def test_a_hundred_clients_at_once_do_not_stall_the_service(
+    app: FastAPI, client: TestClient, world: World
+) -> None:
+    """More requests in flight than pooled database connections and worker threads together
+    used to deadlock (threads waiting for connections held by requests that could not get a
+    thread); the app now admits only as many requests as it has connections for."""
+    key = client.post(
+        f"{API}/api-keys", json={"name": "load", "role": "dispatcher"}, headers=world.a.headers()
+    )
+    assert key.status_code == 201, key.text
+    result = asyncio.run(
+        bench.run_load(
+            bench.plan_read(str(world.a.ids["plan"])),
+            base_url=f"http://testserver{API}",
+            headers={"Authorization": f"Bearer {key.json()['key']}"},
+            clients=100,
+            duration_s=1.5,
+            warmup_s=0.2,
+            max_requests=5000,
+            expect=frozenset({200}),
+            transport=httpx.ASGITransport(app=app),
+            probe=lambda: (time.process_time(),),
+        )
+    )
+    assert result.errors == 0, result.error_kinds
+    assert result.requests >= 100
