@@ -43,4 +43,17 @@ ensure_venv() {
         rm -f "$log"
         cp pyproject.toml "$stamp"
     fi
+    # The dashboard (web/, built with npm into src/evfleet/web/static): every time, as the
+    # script itself returns at once when the bundle is newer than its sources.
+    if [ -f web/package.json ]; then
+        if ! command -v npm >/dev/null 2>&1 && [ ! -f src/evfleet/web/static/index.html ]; then
+            echo "evfleet: npm is not on PATH, and it is needed to build the dashboard (web/)" >&2
+            echo "evfleet: install Node.js 20.19 or newer with npm (e.g. apt-get install nodejs npm)" >&2
+            return 1
+        fi
+        if ! bash scripts/build_web.sh; then
+            echo "evfleet: building the dashboard failed (output above); fix it and run scripts/build_web.sh" >&2
+            return 1
+        fi
+    fi
 }

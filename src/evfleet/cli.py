@@ -264,6 +264,47 @@ def check(
 
 
 @app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="Port of the dashboard and API.")] = 8000,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    speedup: Annotated[
+        float, typer.Option(help="Simulated s per wall s (60: a minute a second).")
+    ] = 60.0,
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", help="Seconds to plan the day.")
+    ] = 20.0,
+    stop_after: Annotated[
+        float | None,
+        typer.Option("--stop-after", help="Stop this many s after the vans set off."),
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="Folder for the SQLite file (default: new).")
+    ] = None,
+) -> None:
+    """Run the whole platform on this machine: load the bundled Munich day, plan it,
+    dispatch it, drive it with the simulator and serve the dashboard at
+    http://127.0.0.1:8000 (SQLite, HTTP telemetry: no external service)."""
+    from evfleet.demo import DemoOptions, run_demo
+
+    if speedup <= 0:
+        raise _fail("--speedup must be > 0")
+    if time_limit < 1:
+        raise _fail("--time-limit must be at least 1 s")
+    options = DemoOptions(
+        host=host,
+        port=port,
+        speedup=speedup,
+        time_limit_s=time_limit,
+        stop_after_s=stop_after,
+        data_dir=data_dir,
+    )
+    try:
+        run_demo(options, say=out.print)
+    except EvfleetError as exc:
+        raise _fail(str(exc)) from None
+
+
+@app.command()
 def example(
     time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds to search.")] = 20.0,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,

@@ -121,7 +121,7 @@ def test_upgrade_from_the_first_revision_keeps_the_data(empty_db: Database) -> N
 
     db.migrate()
 
-    assert current_revision(db.engine) == _head() == "0003"
+    assert current_revision(db.engine) == _head() == "0004"
     inspector = sa.inspect(db.engine)
     assert "order_status_events" in inspector.get_table_names()
     assert "ix_orders_organisation_id_status" in {
@@ -152,6 +152,8 @@ def test_upgrade_from_the_first_revision_keeps_the_data(empty_db: Database) -> N
                 (None, key, "migration:0002")
             ]
             assert events[0].organisation_id == ORG
+        tokens = {session.get(m.Order, ids[k]).tracking_token for k in ("received", "dispatched")}  # type: ignore[union-attr]
+        assert len(tokens) == 2 and all(len(t) >= 22 for t in tokens)  # one secret per order
 
 
 def test_the_models_match_the_migrated_schema(db: Database) -> None:

@@ -24,17 +24,22 @@ from evfleet.api.routers import (
     depots,
     health,
     jobs,
+    live,
     orders,
     organisations,
     plans,
     routes,
     telemetry,
+    tracking_links,
+    ui,
     users,
     vehicle_types,
     vehicles,
 )
 from evfleet.api.settings import Settings
+from evfleet.live import LiveHub, LiveTracking
 from evfleet.store.db import Database
+from evfleet.web import mount_web
 
 __all__ = ["API_PREFIX", "create_app"]
 
@@ -112,6 +117,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         ),
         ip_limiter=SlidingWindowLimiter(settings.login_attempts_per_ip, settings.login_window_s),
     )
+    app.state.live_hub = LiveHub()
+    app.state.live_tracking = LiveTracking(db, app.state.live_hub)
     problems.install(app)
     app.add_middleware(ConcurrencyLimit, limit=MAX_CONCURRENT_REQUESTS)
     for module in (
@@ -129,8 +136,13 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         plans,
         routes,
         telemetry,
+        live,
+        tracking_links,
+        ui,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
+
+    mount_web(app)  # the dashboard and tracking pages, outside /api/v1
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

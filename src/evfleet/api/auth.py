@@ -59,6 +59,7 @@ __all__ = [
     "Permission",
     "Principal",
     "Role",
+    "authenticate",
     "current_principal",
     "issue_token",
     "new_api_key",
@@ -269,7 +270,12 @@ def current_principal(
     """Dependency: the authenticated caller (401 problem when there is none)."""
     if credentials is None:
         raise unauthorized("send Authorization: Bearer <login token or API key>")
-    credential = credentials.credentials.strip()
+    return authenticate(session, services, credentials.credentials)
+
+
+def authenticate(session: Session, services: Services, credential: str) -> Principal:
+    """The principal of a login token or API key (401 problem when it is not valid)."""
+    credential = credential.strip()
     if _TOKEN.match(credential):
         return _from_token(session, credential)
     if _KEY.match(credential):

@@ -419,6 +419,9 @@ class OrderOut(Out):
     notes: str
     delivery_date: dt.date | None
     status: OrderStatus
+    tracking_token: str = Field(
+        description="Secret of the customer's tracking page /track/<tracking_token>"
+    )
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -474,6 +477,7 @@ class ImportReport(BaseModel):
 
 
 class StopOut(Out):
+    id: uuid.UUID
     sequence: int
     kind: Literal["delivery", "charging"]
     location: str
@@ -488,6 +492,12 @@ class StopOut(Out):
     soc_arrival_pct: float | None
     soc_departure_pct: float | None
     load_kg: float | None
+    status: Literal["planned", "arrived", "departed", "delivered"] = Field(
+        description="Live status, set by tracking"
+    )
+    actual_arrival_s: float | None = Field(description="Seen arriving, s since midnight")
+    actual_departure_s: float | None = Field(description="Seen leaving, s since midnight")
+    eta_s: float | None = Field(description="Latest forecast arrival, s since midnight")
 
 
 class RouteOut(BaseModel):
@@ -520,6 +530,9 @@ class PlanSummary(BaseModel):
 class PlanDetail(PlanSummary):
     unassigned: list[str]
     violations: list[str]
+    diesel_comparison: dict[str, Any] | None = Field(
+        default=None, description="The same day driven all-diesel, and the differences"
+    )
     routes: list[RouteOut]
 
 

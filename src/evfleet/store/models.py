@@ -14,6 +14,7 @@ and the migrated schema agree.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import uuid
 from typing import Any, ClassVar
 
@@ -117,6 +118,11 @@ class OrgOwned(Base):
     organisation_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("organisations.id", ondelete="CASCADE"), index=True
     )
+
+
+def new_tracking_token() -> str:
+    """A fresh unguessable token for a public order-tracking link (22 URL-safe characters)."""
+    return secrets.token_urlsafe(16)
 
 
 def _created() -> Mapped[dt.datetime]:
@@ -273,6 +279,7 @@ class Order(OrgOwned):
     __table_args__ = (
         UniqueConstraint("organisation_id", "external_id"),
         Index("ix_orders_organisation_id_status", "organisation_id", "status"),
+        Index("ix_orders_tracking_token", "tracking_token", unique=True),
     )
 
     external_id: Mapped[str] = mapped_column(String(100))
@@ -286,6 +293,8 @@ class Order(OrgOwned):
     notes: Mapped[str] = mapped_column(Text, default="")
     delivery_date: Mapped[dt.date | None] = mapped_column(Date, default=None)
     status: Mapped[str] = mapped_column(String(20), default="received")
+    tracking_token: Mapped[str] = mapped_column(String(64), default=new_tracking_token)
+    """The secret of the order's public tracking link ``/track/<token>`` (128 random bits)."""
     created_at: Mapped[dt.datetime] = _created()
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -374,6 +383,44 @@ class PlanStop(OrgOwned):
     soc_arrival_pct: Mapped[float | None] = mapped_column(Float, default=None)
     soc_departure_pct: Mapped[float | None] = mapped_column(Float, default=None)
     load_kg: Mapped[float | None] = mapped_column(Float, default=None)
+    status: Mapped[str] = mapped_column(String(20), default="planned")
+    """``planned``, ``arrived``, ``departed`` or ``delivered`` (set by live tracking)."""
+    actual_arrival_s: Mapped[float | None] = mapped_column(Float, default=None)
+    actual_departure_s: Mapped[float | None] = mapped_column(Float, default=None)
+    eta_s: Mapped[float | None] = mapped_column(Float, default=None)
+    """The latest forecast arrival (s since the plan day's midnight)."""
+
+
+class TrackingEvent(OrgOwned):
+    """Something live tracking saw: a route started, a stop reached, an alert raised, ...
+
+    ``kind`` is a tracker event kind (:class:`evfleet.tracking.EventKind`); ``message`` is
+    for people; ``data`` holds the details (alert kind, times in s since midnight, ...).
+    """
+
+    __tablename__ = "tracking_events"
+    __table_args__ = (Index("ix_tracking_events_organisation_id_at", "organisation_id", "at"),)
+
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    plan_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("plans.id", ondelete="CASCADE"), default=None, index=True
+    )
+    route_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("plan_routes.id", ondelete="CASCADE"), default=None
+    )
+    vehicle_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("vehicles.id", ondelete="SET NULL"), default=None
+    )
+    kind: Mapped[str] = mapped_column(String(30))
+    severity: Mapped[str] = mapped_column(String(10), default="info")
+    message: Mapped[str] = mapped_column(Text, default="")
+    stop_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("plan_stops.id", ondelete="SET NULL"), default=None
+    )
+    order_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("orders.id", ondelete="SET NULL"), default=None
+    )
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class PlanningJob(OrgOwned):

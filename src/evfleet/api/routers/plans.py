@@ -9,14 +9,14 @@ gives its orders back (``received``).
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
-from evfleet.api.auth import Permission, Principal, Role, require
+from evfleet.api.auth import Permission, Principal, Role, require, require_any
 from evfleet.api.common import LimitQuery, OffsetQuery, commit, get_or_404, scope_of
 from evfleet.api.deps import DbSession
-from evfleet.api.problems import ProblemError, conflict, field_error
+from evfleet.api.problems import ProblemError, conflict, field_error, not_found
 from evfleet.api.schemas import DispatchIn, Page, PlanDetail, PlanSummary, RouteOut, StopOut
 from evfleet.order_status import InvalidTransitionError, OrderStatus
 from evfleet.store import models as m
@@ -26,6 +26,9 @@ from evfleet.store.repositories import Scope
 router = APIRouter(prefix="/plans", tags=["plans"])
 Reader = Annotated[Principal, Depends(require(Permission.PLANS_READ))]
 Writer = Annotated[Principal, Depends(require(Permission.PLANS_WRITE))]
+RouteReader = Annotated[
+    Principal, Depends(require_any(Permission.PLANS_READ, Permission.OWN_ROUTES))
+]
 
 
 def route_out(route: m.PlanRoute, stops: list[m.PlanStop]) -> RouteOut:
@@ -72,6 +75,7 @@ def plan_detail(scope: Scope, plan: m.Plan) -> PlanDetail:
             **_summary(scope, plan, len(routes)),
             "unassigned": [str(u) for u in doc.get("unassigned", [])],
             "violations": [str(v) for v in doc.get("violations", [])],
+            "diesel_comparison": doc.get("diesel_comparison"),
             "routes": [route_out(r, stops[r.id]) for r in routes],
         }
     )
@@ -95,6 +99,55 @@ def list_plans(
 def get_plan(plan_id: uuid.UUID, principal: Reader, session: DbSession) -> PlanDetail:
     scope = scope_of(session, principal)
     return plan_detail(scope, get_or_404(scope, m.Plan, plan_id, "plan"))
+
+
+@router.get(
+    "/{plan_id}/geometry",
+    summary="Each route's line: road geometry where the plan has it, else straight legs",
+)
+def get_geometry(plan_id: uuid.UUID, principal: RouteReader, session: DbSession) -> dict[str, Any]:
+    """``{"routes": [{"route_id", "index", "road", "coordinates": [[lon, lat], ...]}]}``
+    (drivers: only their own routes of a dispatched plan)."""
+    scope = scope_of(session, principal)
+    plan = get_or_404(scope, m.Plan, plan_id, "plan")
+    lines = {
+        int(r["index"]): (r.get("geometry") or {}).get("coordinates") or []
+        for r in (plan.document or {}).get("routes", [])
+        if "index" in r
+    }
+    routes = scope.plan_routes(plan.id)
+    if not principal.sees_all_routes:
+        if plan.status != "dispatched":
+            raise not_found("plan")
+        routes = [r for r in routes if r.driver_id == principal.user_id]
+    stops = scope.route_stops([r.id for r in routes])
+    depots = {d.id: d for d in scope.all(m.Depot)}
+    out = []
+    for route in routes:
+        road = lines.get(route.index) or []
+        if len(road) >= 2:
+            coordinates = [[float(c[0]), float(c[1])] for c in road]
+        else:
+            depot = depots.get(route.depot_id) if route.depot_id else None
+            ends = [[depot.longitude_deg, depot.latitude_deg]] if depot else []
+            coordinates = [
+                *ends,
+                *(
+                    [s.longitude_deg, s.latitude_deg]
+                    for s in stops[route.id]
+                    if s.longitude_deg is not None and s.latitude_deg is not None
+                ),
+                *ends,
+            ]
+        out.append(
+            {
+                "route_id": str(route.id),
+                "index": route.index,
+                "road": len(road) >= 2,
+                "coordinates": coordinates,
+            }
+        )
+    return {"routes": out}
 
 
 def _unknown(loc: list[str | int], what: str) -> ProblemError:

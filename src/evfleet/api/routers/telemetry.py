@@ -21,6 +21,7 @@ from evfleet.api.auth import Permission, Principal, require
 from evfleet.api.common import scope_of
 from evfleet.api.deps import DbSession, services_of
 from evfleet.api.problems import ProblemError, field_error, forbidden, not_found
+from evfleet.api.routers.live import live_tracking_of
 from evfleet.ingest.writer import Incoming, Refused, TelemetryStore
 from evfleet.store import models as m
 from evfleet.store.models import utcnow
@@ -102,6 +103,9 @@ def post_telemetry(
     refused = [Refused(DeadLetter.of("http", r.raw, r.error, now), org) for r in batch.rejected]
     incoming = [Incoming(msg, org, "http", now) for msg in batch.messages]
     result = _store(request).write(incoming, refused)
+    live = live_tracking_of(request.app)
+    if live is not None:
+        live.handle(org, batch.messages)
     errors = [
         EntryError(index=r.index, field=r.error.field, reason=r.error.reason)
         for r in batch.rejected
