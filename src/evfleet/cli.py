@@ -451,6 +451,14 @@ def serve(
             help="sqlite:///./evfleet.db (default) or postgresql://user@host/db.",
         ),
     ] = None,
+    mqtt_url: Annotated[
+        str | None,
+        typer.Option(
+            "--mqtt-url",
+            envvar="EVFLEET_MQTT_URL",
+            help="Follow vans live from this broker (mqtt://user:pass@host:port).",
+        ),
+    ] = None,
     worker: Annotated[
         bool, typer.Option(help="Run the planning worker process beside the web process.")
     ] = True,
@@ -482,12 +490,26 @@ def serve(
         raise _fail("--bootstrap-email and --bootstrap-password go together")
     if bootstrap_password is not None and len(bootstrap_password) < 10:
         raise _fail("--bootstrap-password needs at least 10 characters")
+    if mqtt_url is not None:
+        from evfleet.ingest.mqtt import parse_mqtt_url
+
+        try:
+            parse_mqtt_url(mqtt_url)
+        except ValueError as exc:
+            raise _fail(f"--mqtt-url: {exc}") from None
     settings = Settings.from_env(database_url=database_url, allow_signup=allow_signup or None)
     bootstrap = None
     if bootstrap_email is not None and bootstrap_password is not None:
         bootstrap = (bootstrap_organisation, bootstrap_email, bootstrap_password)
     try:
-        run_server(settings, host=host, port=port, worker=worker, bootstrap=bootstrap)
+        run_server(
+            settings,
+            host=host,
+            port=port,
+            worker=worker,
+            bootstrap=bootstrap,
+            mqtt_url=mqtt_url,
+        )
     except EvfleetError as exc:
         raise _fail(str(exc)) from None
 

@@ -14,14 +14,18 @@ from tracking_fixture import DAY_START, Van
 from evfleet.problem import Problem
 from evfleet.telemetry import TelemetryMessage, decode_batch, encode_batch
 from evfleet.tracking import (
+    EtaEvent,
+    Event,
     EventKind,
     IgnoredEvent,
     Outcome,
     PlanFormatError,
     PlannedRoute,
+    RouteEvent,
     StopEvent,
     StopStatus,
     Tracker,
+    TrackerSettings,
     charger_sites,
     event_to_dict,
     planned_route,
@@ -192,3 +196,29 @@ def test_any_redelivery_pattern_keeps_the_state_monotone(
         assert (state.seq, state.time_s) >= last
         last = (state.seq, state.time_s)
     assert sorted(arrivals) == sorted(s.id for s in route.stops)
+
+
+def test_throttled_forecasts_keep_every_stop_event(route: PlannedRoute) -> None:
+    """Forecasts every 30 s instead of at every fix: the same stop and route events at the
+    same times, fewer ETA updates, and a forecast at hand after every fix."""
+    messages = Van(route, seed=4).run()
+    every_fix = Tracker(route, day_start=DAY_START)
+    throttled = Tracker(route, day_start=DAY_START, settings=TrackerSettings(forecast_every_s=30))
+    want = every_fix.ingest_all(messages)
+    got = []
+    for m in messages:
+        got += throttled.ingest(m)
+        rt = throttled.route_tracker("van-1")
+        assert rt is not None and rt.forecast is not None
+        assert rt.forecast.time_s == throttled.plan_time_s(m.timestamp)
+
+    def stops(events: list[Event]) -> list[tuple[str, str, float | None]]:
+        return [
+            (e.kind.value, getattr(e, "stop_id", ""), e.event_s)
+            for e in events
+            if isinstance(e, StopEvent | RouteEvent)
+        ]
+
+    assert stops(got) == stops(want) and len(stops(want)) > len(route.stops)
+    etas = [e for e in got if isinstance(e, EtaEvent)]
+    assert 0 < len(etas) <= len([e for e in want if isinstance(e, EtaEvent)])

@@ -18,10 +18,12 @@ def serve(
     port: int = 8000,
     worker: bool = True,
     bootstrap: tuple[str, str, str] | None = None,
+    mqtt_url: str | None = None,
 ) -> None:
     """Upgrades the schema, creates ``bootstrap`` = (organisation, e-mail, password) if that
-    user does not exist, starts the planning worker process (unless ``worker`` is false)
-    and serves the API with uvicorn until interrupted."""
+    user does not exist, starts the planning worker process (unless ``worker`` is false),
+    follows the vans live from the broker at ``mqtt_url`` (if given) and serves the API
+    with uvicorn until interrupted."""
     import uvicorn
 
     from evfleet.api.app import create_app
@@ -37,9 +39,20 @@ def serve(
             if ensure_bootstrap_admin(session, services.hasher, org_name, email, password):
                 log.warning("created organisation %r with admin %s", org_name, email)
     process = start_worker_process(settings.database_url) if worker else None
+    feed = None
+    if mqtt_url is not None:
+        from evfleet.ingest.writer import VehicleDirectory
+        from evfleet.live.mqtt_feed import MqttLiveFeed
+
+        feed = MqttLiveFeed(
+            mqtt_url, application.state.live_tracking, VehicleDirectory(services.db)
+        )
+        feed.start()
     try:
         uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=True)
     finally:
+        if feed is not None:
+            feed.stop()
         if process is not None:
             process.terminate()
             process.join(10)

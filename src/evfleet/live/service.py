@@ -63,6 +63,10 @@ log = logging.getLogger(__name__)
 
 ACTOR = "tracking"
 """How live tracking appears in order histories."""
+FORECAST_EVERY_S = 10.0
+"""Live forecasts (ETAs, SoC at the stops, late-risk and energy alerts) are made again at
+most every this many s of a van's time, and after each stop event: the forecast of every
+remaining stop is most of a fix's cost, and a dispatcher needs no second-by-second ETA."""
 
 
 @dataclass
@@ -149,7 +153,7 @@ class LiveTracking:
     ) -> None:
         self.db = db
         self.hub = hub
-        self.settings = settings or TrackerSettings()
+        self.settings = settings or TrackerSettings(forecast_every_s=FORECAST_EVERY_S)
         self.refresh_s = refresh_s
         self._clock = clock
         self._lock = threading.RLock()

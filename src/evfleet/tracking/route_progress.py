@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from evfleet.network.base import LatLon
 from evfleet.problem import Problem, VehicleType
@@ -343,6 +343,7 @@ class ProgressTracker:
         """Recent (time s, measured energy Wh), to read the energy at an event's time."""
         self._pace = 1.0
         self._ratio = 1.0
+        self._last: Forecast | None = None
 
     # ------------------------------------------------------------------------ helpers
 
@@ -390,9 +391,17 @@ class ProgressTracker:
         soc_pct: float | None,
         stops: StopTracker,
         changes: list[StopChange],
+        *,
+        full: bool = True,
     ) -> tuple[Forecast, bool | None]:
         """Feeds one fix after ``stops`` has seen it (``changes`` are its stop changes);
-        returns the forecast and the off-route flip (``None``: no change)."""
+        returns the forecast and the off-route flip (``None``: no change).
+
+        With ``full`` false and a forecast made before, only the bookkeeping and the
+        off-route check run, and the previous forecast comes back with this fix's time,
+        off-route state and distance to the line (the forecast of every stop is the
+        costly part; a caller may make it every few seconds instead of at every fix).
+        """
         m = self.model
         s = self.settings
         energy_now = self._energy(soc_pct)
@@ -407,6 +416,14 @@ class ProgressTracker:
         elif self.off_route.off_route:
             self.off_route.off_route = False
             flip = False
+        if not full and self._last is not None:
+            self._last = replace(
+                self._last,
+                time_s=time_s,
+                off_route=self.off_route.off_route,
+                line_distance_m=self.line_distance_m,
+            )
+            return self._last, flip
 
         load = self._load(stops)
         remaining = [m.node_of(p) for p in stops.remaining]
@@ -450,24 +467,22 @@ class ProgressTracker:
             source = None if energy_now is None else "plan"
         forecast = self._forecast(now, stops, leg, remaining, load, energy_now)
         battery = m.battery_wh
-        return (
-            Forecast(
-                time_s=time_s,
-                stops=forecast,
-                next_stop=m.nodes[remaining[0]] if remaining else None,
-                pace_ratio=self._pace,
-                energy_ratio=self._ratio,
-                energy_now_wh=energy_now,
-                soc_now_pct=(
-                    None if energy_now is None or battery is None else 100 * energy_now / battery
-                ),
-                soc_source=source,
-                load_kg=load,
-                off_route=self.off_route.off_route,
-                line_distance_m=self.line_distance_m,
+        self._last = Forecast(
+            time_s=time_s,
+            stops=forecast,
+            next_stop=m.nodes[remaining[0]] if remaining else None,
+            pace_ratio=self._pace,
+            energy_ratio=self._ratio,
+            energy_now_wh=energy_now,
+            soc_now_pct=(
+                None if energy_now is None or battery is None else 100 * energy_now / battery
             ),
-            flip,
+            soc_source=source,
+            load_kg=load,
+            off_route=self.off_route.off_route,
+            line_distance_m=self.line_distance_m,
         )
+        return self._last, flip
 
     def _energy_at(self, time_s: float | None) -> float | None:
         """The last measured energy at or before ``time_s`` (Wh), from recent fixes."""

@@ -142,14 +142,18 @@ class TrackerSettings:
     """All tracking parameters: geofences, progress and forecasts, alerts, message order.
 
     ``eta_change_s``: smallest ETA shift (s) that causes an ``eta-updated`` event on its
-    own. ``dedupe_window``, ``restart_gap_s`` and ``max_future_s``: see
-    :class:`~evfleet.tracking.state.StateStore`.
+    own. ``forecast_every_s``: the forecast of every remaining stop (and the late-risk and
+    energy alerts that read it) is made again at most this often, in s of fix time, and
+    at once after a stop event or an off-route change; 0: at every fix. Stop detection and
+    the off-route check see every fix. ``dedupe_window``, ``restart_gap_s`` and
+    ``max_future_s``: see :class:`~evfleet.tracking.state.StateStore`.
     """
 
     geofence: GeofenceSettings = field(default_factory=GeofenceSettings)
     progress: ProgressSettings = field(default_factory=ProgressSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
     eta_change_s: float = 60.0
+    forecast_every_s: float = 0.0
     dedupe_window: int = 4096
     restart_gap_s: float = 600.0
     max_future_s: float = 300.0
@@ -183,6 +187,7 @@ class RouteTracker:
         self.alerts = AlertBook()
         self.forecast: Forecast | None = None
         self._last_eta: Forecast | None = None
+        self._forecast_s: float | None = None
         self._started = False
 
     @property
@@ -207,10 +212,21 @@ class RouteTracker:
                 )
             )
         events += self._stop_events(changes, time_s)
-        forecast, _ = self.progress.update(
-            time_s, state.position, state.soc_pct, self.stops, changes
+        every = self.settings.forecast_every_s
+        full = (
+            every <= 0
+            or bool(changes)
+            or self._forecast_s is None
+            or time_s - self._forecast_s >= every
+        )
+        forecast, flip = self.progress.update(
+            time_s, state.position, state.soc_pct, self.stops, changes, full=full
         )
         self.forecast = forecast
+        if not full and flip is None:
+            return events
+        if full:
+            self._forecast_s = time_s
         if self._eta_changed(forecast, bool(changes)):
             self._last_eta = forecast
             events.append(
