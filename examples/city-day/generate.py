@@ -149,7 +149,7 @@ vehicles:
     fixed_cost_per_day: 48.0
   - id: etransit-late
     catalogue_id: {E_VAN_MAIN}
-    count: 4
+    count: 6
     depot: muc-freiham
     start_soc: 0.9
     shift_start: "08:00"

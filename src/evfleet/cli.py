@@ -315,7 +315,7 @@ def example(
         int | None, typer.Option(help="Parallel searches (default: all cores).")
     ] = None,
 ) -> None:
-    """Plan the bundled example day (Munich, 300 stops, 15 e-vans and 3 diesel vans, winter)
+    """Plan the bundled example day (Munich, 300 stops, 17 e-vans and 3 diesel vans, winter)
     and write its plan, manifests and HTML report into --out."""
     base = resources.files("evfleet") / "examples" / "munich-day"
     with (

@@ -243,6 +243,13 @@ class _Dispatcher:
         )
         return dispatched
 
+    def parked_vans(self, driving: set[str]) -> dict[str, tuple[float, float]]:
+        """The vans without a route: id → their depot's (latitude, longitude)."""
+        depots = _ok(self.http.get("/depots"), "depots")["items"]
+        where = {d["id"]: (d["latitude_deg"], d["longitude_deg"]) for d in depots}
+        vans = _ok(self.http.get("/vehicles", params={"limit": 500}), "vehicles")["items"]
+        return {v["id"]: where[v["depot_id"]] for v in vans if v["id"] not in driving}
+
     def vehicle_keys(self, vehicle_ids: list[str]) -> dict[str, str]:
         keys = {}
         for vid in vehicle_ids:
@@ -262,6 +269,7 @@ def _simulate(
     base: str,
     plan: dict[str, Any],
     keys: dict[str, str],
+    parked: dict[str, tuple[float, float]],
     options: DemoOptions,
     stop: threading.Event,
 ) -> None:
@@ -270,6 +278,7 @@ def _simulate(
     from evfleet.simulator.publish import HttpPublisher, play
     from evfleet.store import models as m
     from evfleet.store.db import Database
+    from evfleet.telemetry import TelemetryMessage
     from evfleet.tracking import planned_routes
 
     db = Database(db_url)
@@ -293,6 +302,13 @@ def _simulate(
     )
     sim = simulate_plan(doc, settings, start=start)
     publisher = HttpPublisher(base, keys, linger_s=0.5)
+    # The vans left at the depot report too: parked, charged, plugged in.
+    publisher.send(
+        [
+            TelemetryMessage(vid, 1, start, lat, lon, speed_m_per_s=0.0, soc_pct=100.0)
+            for vid, (lat, lon) in parked.items()
+        ]
+    )
 
     class _Stopped(Exception):
         pass
@@ -355,15 +371,19 @@ def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> None:
             dispatcher.load_example()
             plan = dispatcher.plan(options.time_limit_s, options.seed)
             vans = [r["vehicle_id"] for r in plan["routes"] if r["vehicle_id"]]
-            keys = dispatcher.vehicle_keys(vans)
-            say(f"simulating {len(vans)} vans at {options.speedup:g}x; open {base}/")
+            parked = dispatcher.parked_vans(set(vans))
+            keys = dispatcher.vehicle_keys(vans + list(parked))
+            say(
+                f"simulating {len(vans)} routes at {options.speedup:g}x "
+                f"({len(vans) + len(parked)} vans report); open {base}/"
+            )
             say(f"log in as {DEMO_EMAIL} / {DEMO_PASSWORD} (driver: {DEMO_DRIVER})")
             timer = None
             if options.stop_after_s is not None:
                 timer = threading.Timer(options.stop_after_s, stop.set)
                 timer.daemon = True
                 timer.start()
-            _simulate(settings.database_url, base, plan, keys, options, stop)
+            _simulate(settings.database_url, base, plan, keys, parked, options, stop)
             if options.stop_after_s is not None:
                 stop.wait()
                 server.should_exit = True
