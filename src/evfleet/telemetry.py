@@ -32,6 +32,7 @@ MQTT topics are ``evfleet/<org>/vehicles/<vehicle_id>/telemetry`` (:func:`teleme
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -262,6 +263,13 @@ def topic_filter(org: str | None = None) -> str:
 def parse_topic(topic: str) -> TopicAddress:
     """The organisation and vehicle a telemetry topic names; :class:`TelemetryError`
     (``field="topic"``) when it is not ``evfleet/<org>/vehicles/<vehicle_id>/telemetry``."""
+    return _parse_topic(topic)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _parse_topic(topic: str) -> TopicAddress:
+    # Cached: an ingester sees the same few thousand topics again and again (an error is
+    # raised afresh each time, never cached).
     parts = topic.split("/")
     if (
         len(parts) != 5
@@ -298,7 +306,7 @@ def _type_name(value: object) -> str:
 
 
 def _number(field: str, value: object, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TelemetryError(field, f"must be a number, got {_type_name(value)}")
     number = float(value)
     if not math.isfinite(number):
@@ -383,7 +391,19 @@ def message_from_dict(raw: object, *, strict: bool = True) -> TelemetryMessage:
         raise TelemetryError(
             IS_CHARGING, f"must be true or false, got {_type_name(charging)} {charging!r}"
         )
-    return TelemetryMessage(
+    odometer_m = None if odometer is None else _uint32(TRAVELED_DISTANCE, odometer)
+    soc_pct = None if soc is None else _number(STATE_OF_CHARGE, soc, 0.0, 100.0)
+    range_m = None if range_ is None else _uint32(RANGE, range_)
+    air_temperature_c = (
+        None
+        if temperature is None
+        else _number(AIR_TEMPERATURE, temperature, *AIR_TEMPERATURE_RANGE_C)
+    )
+    # Every value has been checked above, as strictly as _validate would check it again
+    # (speed: |v| <= 400 km/h gives |v / 3.6| <= 400 / 3.6), so the message is built
+    # without running __post_init__ a second time: that halved the cost of decoding.
+    message = _new_message(TelemetryMessage)
+    message.__dict__.update(
         vehicle_id=vehicle_id,
         seq=seq_raw,
         timestamp=timestamp,
@@ -391,16 +411,17 @@ def message_from_dict(raw: object, *, strict: bool = True) -> TelemetryMessage:
         longitude_deg=lon,
         heading_deg=heading_deg,
         speed_m_per_s=speed_ms,
-        odometer_m=None if odometer is None else _uint32(TRAVELED_DISTANCE, odometer),
-        soc_pct=None if soc is None else _number(STATE_OF_CHARGE, soc, 0.0, 100.0),
-        range_m=None if range_ is None else _uint32(RANGE, range_),
+        odometer_m=odometer_m,
+        soc_pct=soc_pct,
+        range_m=range_m,
         is_charging=charging,
-        air_temperature_c=(
-            None
-            if temperature is None
-            else _number(AIR_TEMPERATURE, temperature, *AIR_TEMPERATURE_RANGE_C)
-        ),
+        air_temperature_c=air_temperature_c,
+        vss_version=VSS_VERSION,
     )
+    return message
+
+
+_new_message = object.__new__
 
 
 def _reject_constant(name: str) -> object:
@@ -408,12 +429,18 @@ def _reject_constant(name: str) -> object:
 
 
 def _no_duplicates(pairs: Sequence[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise TelemetryError(key, "appears twice in one object")
-        result[key] = value
+    result = dict(pairs)
+    if len(result) != len(pairs):  # a key given twice: name the first repeated one
+        seen: set[str] = set()
+        for key, _value in pairs:
+            if key in seen:
+                raise TelemetryError(key, "appears twice in one object")
+            seen.add(key)
     return result
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
+"""What ``json.loads(text, parse_constant=…, object_pairs_hook=…)`` builds on every call."""
 
 
 def _loads(data: str | bytes) -> object:
@@ -423,7 +450,11 @@ def _loads(data: str | bytes) -> object:
         except UnicodeDecodeError as exc:
             raise TelemetryError("$", f"payload is not UTF-8 ({exc.reason})") from None
     try:
-        return json.loads(data, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
+        if data.startswith("\ufeff"):  # json.loads' own error for a byte order mark
+            return json.loads(
+                data, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates
+            )
+        return _DECODER.decode(data)
     except TelemetryError:
         raise
     except (ValueError, RecursionError) as exc:

@@ -1,18 +1,25 @@
 """Batched telemetry writes: many messages, one transaction, exactly once in storage.
 
-:class:`TelemetryStore` writes one batch in **one transaction**: multi-row
-``INSERT … ON CONFLICT DO NOTHING RETURNING`` of the samples (duplicates within the batch
-are dropped first, duplicates of stored rows by the key), the latest state of every van the
-batch moved forward, the dead letters and their counter. It is idempotent: writing the same
-batch again (a retry after a commit whose outcome was lost) stores nothing new, except
-that the dead letters of such a batch would be kept twice.
+:class:`TelemetryStore` writes one batch in **one transaction**: the samples with
+``INSERT … ON CONFLICT DO NOTHING RETURNING`` (duplicates within the batch are dropped
+first, duplicates of stored rows by the key), the latest state of every van the batch moved
+forward (one row per van: its newest message, signals it left out carried from the older
+ones), the dead letters and their counter. It is idempotent: writing the same batch again
+(a retry after a commit whose outcome was lost) stores nothing new, except that the dead
+letters of such a batch would be kept twice.
+
+On PostgreSQL the samples are **COPYed** (binary, psycopg 3) into a temporary staging
+table (``ON COMMIT DELETE ROWS``, one per connection) and moved with one ``INSERT …
+SELECT … ON CONFLICT DO NOTHING RETURNING``; the latest states are read (``FOR UPDATE``)
+and upserted with one statement each. SQLite uses SQLAlchemy's multi-row ``INSERT``.
 
 :class:`BatchWriter` is the consumer side: MQTT deliveries are put in a buffer from any
 thread and flushed every ``batch_size`` messages or ``max_delay_s`` seconds by one
 background thread, which decodes them (a malformed one becomes a dead letter, the rest go
 on), writes them, retries database errors with exponential back-off (the batch is kept,
 so a database outage loses nothing) and only then hands the batch's acknowledgement
-tokens to ``on_commit`` (the MQTT consumer's PUBACKs).
+tokens to ``on_commit`` (the MQTT consumer's PUBACKs) and its stored messages to
+``on_written`` (live tracking).
 
 **Storage window.** A fix time older than the retention, or more than
 :data:`MAX_AHEAD` after the receive time (a broken device clock), is refused as a dead
@@ -28,16 +35,18 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import BigInteger, Boolean, Connection, Float, String, Table, Uuid, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError
 
 from evfleet.store import models as m
 from evfleet.store.db import Database
+from evfleet.store.models import UTCDateTime
 from evfleet.store.telemetry_models import (
     TelemetryCounter,
     TelemetryDeadLetter,
@@ -146,8 +155,18 @@ def _newer(a: tuple[dt.datetime, int], b: tuple[dt.datetime, int]) -> bool:
     return a > b
 
 
+def _naive_utc(stamp: dt.datetime) -> dt.datetime:
+    """An aware time as naive UTC (how the database stores it)."""
+    if stamp.tzinfo is dt.UTC:
+        return stamp.replace(tzinfo=None)
+    return stamp.astimezone(dt.UTC).replace(tzinfo=None)
+
+
 def _window_error(
-    message: TelemetryMessage, received_at: dt.datetime, retention_days: int
+    message: TelemetryMessage,
+    received_at: dt.datetime,
+    retention: dt.timedelta,
+    retention_days: int,
 ) -> TelemetryError | None:
     if message.timestamp > received_at + MAX_AHEAD:
         return TelemetryError(
@@ -155,7 +174,7 @@ def _window_error(
             f"is more than {MAX_AHEAD.days} day ahead of the receive time "
             f"{received_at.isoformat()} (device clock?)",
         )
-    if message.timestamp < received_at - dt.timedelta(days=retention_days):
+    if message.timestamp < received_at - retention:
         return TelemetryError(
             TIMESTAMP, f"is older than the retention period ({retention_days} days)"
         )
@@ -209,11 +228,14 @@ class TelemetryStore:
         """
         result = WriteResult(outcomes=[Outcome.REJECTED] * len(messages))
         keep: list[int] = []
+        stamps: list[dt.datetime] = []  # the kept messages' fix times, naive UTC
         letters = list(refused)
+        retention = dt.timedelta(days=self.retention_days)
         for index, item in enumerate(messages):
-            error = _window_error(item.message, item.received_at, self.retention_days)
+            error = _window_error(item.message, item.received_at, retention, self.retention_days)
             if error is None:
                 keep.append(index)
+                stamps.append(_naive_utc(item.message.timestamp))
                 continue
             result.refused[index] = error
             letters.append(
@@ -222,10 +244,10 @@ class TelemetryStore:
                     item.organisation_id,
                 )
             )
-        self.ensure_days({messages[i].message.timestamp.astimezone(dt.UTC).date() for i in keep})
+        self.ensure_days({stamp.date() for stamp in stamps})
         try:
             with self.db.engine.begin() as connection:
-                self._write(connection, messages, keep, letters, result)
+                self._write(connection, messages, keep, stamps, letters, result)
         except SQLAlchemyError as exc:
             if "no partition" in str(exc):
                 self._partitions.clear()  # someone purged: re-read on the retry
@@ -237,37 +259,27 @@ class TelemetryStore:
         connection: Connection,
         messages: Sequence[Incoming],
         keep: list[int],
+        stamps: list[dt.datetime],
         letters: list[Refused],
         result: WriteResult,
     ) -> None:
-        rows: list[dict[str, Any]] = []
+        postgres = connection.dialect.name == "postgresql"
         seen: dict[tuple[str, int, dt.datetime], int] = {}
-        for index in keep:
-            item = messages[index]
-            msg = item.message
-            key = (msg.vehicle_id, msg.seq, msg.timestamp)
+        for index, stamp in zip(keep, stamps, strict=True):
+            msg = messages[index].message
+            key = (msg.vehicle_id, msg.seq, stamp)
             if key in seen:
                 result.outcomes[index] = Outcome.DUPLICATE
-                continue
-            seen[key] = index
-            row = _row(msg)
-            row.update(
-                organisation_id=item.organisation_id,
-                received_at=item.received_at,
-                source=item.source[:8],
+            else:
+                seen[key] = index
+        if not seen:
+            inserted: set[tuple[str, int, dt.datetime]] = set()
+        elif postgres:
+            inserted = _pg_insert_samples(
+                connection, [_sample_tuple(messages[i], key[2]) for key, i in seen.items()]
             )
-            rows.append(row)
-        inserted: set[tuple[str, int, dt.datetime]] = set()
-        table = TelemetrySample.__table__
-        assert isinstance(table, Table)
-        if rows:
-            statement = (
-                _insert(connection, table)
-                .on_conflict_do_nothing()
-                .returning(table.c.vehicle_id, table.c.seq, table.c.ts)
-            )
-            for vehicle_id, seq, ts in connection.execute(statement, rows):
-                inserted.add((vehicle_id, seq, ts))
+        else:
+            inserted = _insert_samples(connection, [messages[i] for i in seen.values()])
         fresh: list[Incoming] = []
         for key, index in seen.items():
             if key in inserted:
@@ -307,6 +319,8 @@ class TelemetryStore:
         )
 
     def _update_latest(self, connection: Connection, fresh: list[Incoming]) -> None:
+        """Moves each van's latest state forward to the newest of its ``fresh`` messages
+        (one row per van and batch), carrying forward the signals a message leaves out."""
         by_vehicle: dict[str, list[Incoming]] = {}
         for item in fresh:
             if item.message.timestamp > item.received_at + FUTURE_TOLERANCE:
@@ -314,17 +328,21 @@ class TelemetryStore:
             by_vehicle.setdefault(item.message.vehicle_id, []).append(item)
         if not by_vehicle:
             return
+        postgres = connection.dialect.name == "postgresql"
         table = TelemetryLatest.__table__
         assert isinstance(table, Table)
-        query = select(table).where(table.c.vehicle_id.in_(sorted(by_vehicle)))
-        if connection.dialect.name == "postgresql":
-            query = query.with_for_update()
-        current = {row.vehicle_id: dict(row._mapping) for row in connection.execute(query)}
+        if postgres:
+            current = _pg_read_latest(connection, sorted(by_vehicle))
+        else:
+            query = select(table).where(table.c.vehicle_id.in_(sorted(by_vehicle)))
+            current = {row.vehicle_id: dict(row._mapping) for row in connection.execute(query)}
         updates: list[dict[str, Any]] = []
         for vehicle_id, items in by_vehicle.items():
             state = current.get(vehicle_id)
             changed = False
-            for item in sorted(items, key=lambda i: (i.message.timestamp, i.message.seq)):
+            if len(items) > 1:
+                items.sort(key=lambda i: (i.message.timestamp, i.message.seq))
+            for item in items:
                 msg = item.message
                 if state is not None and not _newer(
                     (msg.timestamp, msg.seq), (state["ts"], state["seq"])
@@ -340,6 +358,9 @@ class TelemetryStore:
             if changed and state is not None:
                 updates.append(state)
         if not updates:
+            return
+        if postgres:
+            _pg_upsert_latest(connection, updates)
             return
         statement = _insert(connection, table)
         excluded = statement.excluded
@@ -363,6 +384,189 @@ class TelemetryStore:
             index_elements=[table.c.name], set_={"value": table.c.value + statement.excluded.value}
         )
         connection.execute(statement, rows)
+
+
+def _insert_samples(
+    connection: Connection, items: list[Incoming]
+) -> set[tuple[str, int, dt.datetime]]:
+    """SQLite: multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING`` the keys stored."""
+    table = TelemetrySample.__table__
+    assert isinstance(table, Table)
+    rows = []
+    for item in items:
+        row = _row(item.message)
+        row.update(
+            organisation_id=item.organisation_id,
+            received_at=item.received_at,
+            source=item.source[:8],
+        )
+        rows.append(row)
+    statement = (
+        _insert(connection, table)
+        .on_conflict_do_nothing()
+        .returning(table.c.vehicle_id, table.c.seq, table.c.ts)
+    )
+    return {
+        (vehicle_id, seq, _naive_utc(ts))
+        for vehicle_id, seq, ts in connection.execute(statement, rows)
+    }
+
+
+# ------------------------------------------------------------------ PostgreSQL bulk path
+#
+# psycopg 3 directly, on the transaction's own connection: the samples are COPYed (binary)
+# into a temporary staging table and moved with one INSERT … SELECT … ON CONFLICT DO NOTHING
+# RETURNING, the latest states are read and upserted with one statement each (arrays and
+# unnest). SQLAlchemy's multi-row INSERT spent most of its time building and parsing a
+# statement with 15 parameters per row.
+
+_STAGE = "evfleet_telemetry_stage"
+_SAMPLE_COLUMNS = (
+    "vehicle_id",
+    "seq",
+    "ts",
+    "organisation_id",
+    "received_at",
+    "source",
+    "latitude_deg",
+    "longitude_deg",
+    *_SIGNALS,
+)
+"""The sample columns written, in the order of :func:`_sample_tuple`."""
+
+
+def _pg_type(table: Table, name: str) -> str:
+    """The PostgreSQL type name psycopg dumps ``table.name``'s values as."""
+    kind = table.c[name].type
+    if isinstance(kind, UTCDateTime):
+        return "timestamp"  # naive UTC, as the column stores it
+    for base, pg in ((Boolean, "bool"), (BigInteger, "int8"), (Float, "float8")):
+        if isinstance(kind, base):
+            return pg
+    if isinstance(kind, String):
+        return "varchar"
+    if isinstance(kind, Uuid):
+        return "uuid"
+    raise TypeError(f"{table.name}.{name}: no bulk type for {kind!r}")
+
+
+def _sample_sql() -> tuple[str, str, str, tuple[str, ...]]:
+    table = TelemetrySample.__table__
+    assert isinstance(table, Table)
+    columns = ", ".join(_SAMPLE_COLUMNS)
+    create = (
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} (LIKE {table.name}) ON COMMIT DELETE ROWS"
+    )
+    copy = f"COPY {_STAGE} ({columns}) FROM STDIN (FORMAT BINARY)"
+    insert = (
+        f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {_STAGE} "
+        "ON CONFLICT DO NOTHING RETURNING vehicle_id, seq, ts"
+    )
+    return create, copy, insert, tuple(_pg_type(table, c) for c in _SAMPLE_COLUMNS)
+
+
+def _latest_sql() -> tuple[tuple[str, ...], str, str]:
+    table = TelemetryLatest.__table__
+    assert isinstance(table, Table)
+    names = tuple(c.name for c in table.c)
+    columns = ", ".join(names)
+    read = (
+        f"SELECT {columns} FROM {table.name} WHERE vehicle_id = ANY(%s) "
+        "ORDER BY vehicle_id FOR UPDATE"
+    )
+    arrays = ", ".join(f"%s::{_pg_type(table, n)}[]" for n in names)
+    updates = ", ".join(f"{n} = EXCLUDED.{n}" for n in names if n != "vehicle_id")
+    upsert = (
+        f"INSERT INTO {table.name} ({columns}) SELECT * FROM unnest({arrays}) "
+        f"ON CONFLICT (vehicle_id) DO UPDATE SET {updates} "
+        f"WHERE EXCLUDED.ts > {table.name}.ts "
+        f"OR (EXCLUDED.ts = {table.name}.ts AND EXCLUDED.seq > {table.name}.seq)"
+    )
+    return names, read, upsert
+
+
+_STAGE_CREATE, _STAGE_COPY, _STAGE_INSERT, _SAMPLE_TYPES = _sample_sql()
+_LATEST_COLUMNS, _LATEST_READ, _LATEST_UPSERT = _latest_sql()
+_LATEST_TIMES = frozenset(
+    n for n in _LATEST_COLUMNS if isinstance(TelemetryLatest.__table__.c[n].type, UTCDateTime)
+)
+
+
+@contextmanager
+def _driver_cursor(connection: Connection, statement: str) -> Iterator[Any]:
+    """A psycopg cursor on ``connection``'s transaction; psycopg's errors are raised as
+    SQLAlchemy's (``IntegrityError``, ``OperationalError``, …) so callers see one kind."""
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    dbapi = connection.dialect.loaded_dbapi
+    try:
+        with driver.cursor() as cursor:
+            yield cursor
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(statement, None, exc, dbapi.Error) from exc
+
+
+def _sample_tuple(item: Incoming, stamp: dt.datetime) -> tuple[Any, ...]:
+    msg = item.message
+    return (
+        msg.vehicle_id,
+        msg.seq,
+        stamp,
+        item.organisation_id,
+        _naive_utc(item.received_at),
+        item.source[:8],
+        msg.latitude_deg,
+        msg.longitude_deg,
+        msg.heading_deg,
+        msg.speed_m_per_s,
+        msg.odometer_m,
+        msg.soc_pct,
+        msg.range_m,
+        msg.is_charging,
+        msg.air_temperature_c,
+    )
+
+
+def _pg_insert_samples(
+    connection: Connection, rows: list[tuple[Any, ...]]
+) -> set[tuple[str, int, dt.datetime]]:
+    """PostgreSQL: COPY ``rows`` into the staging table, then one ``INSERT … SELECT … ON
+    CONFLICT DO NOTHING RETURNING``; returns the keys stored (fix time naive UTC)."""
+    with _driver_cursor(connection, _STAGE_INSERT) as cursor:
+        cursor.execute(_STAGE_CREATE)
+        with cursor.copy(_STAGE_COPY) as copy:
+            copy.set_types(_SAMPLE_TYPES)
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(_STAGE_INSERT)
+        return set(cursor.fetchall())
+
+
+def _pg_read_latest(connection: Connection, vehicle_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """PostgreSQL: the latest states of ``vehicle_ids``, locked until the commit."""
+    with _driver_cursor(connection, _LATEST_READ) as cursor:
+        cursor.execute(_LATEST_READ, (vehicle_ids,))
+        rows = cursor.fetchall()
+    current = {}
+    for row in rows:
+        state = dict(zip(_LATEST_COLUMNS, row, strict=True))
+        for name in _LATEST_TIMES:
+            if state[name] is not None:
+                state[name] = state[name].replace(tzinfo=dt.UTC)
+        current[state["vehicle_id"]] = state
+    return current
+
+
+def _pg_upsert_latest(connection: Connection, updates: list[dict[str, Any]]) -> None:
+    """PostgreSQL: one upsert of every changed latest state (``unnest`` of arrays)."""
+    arrays = []
+    for name in _LATEST_COLUMNS:
+        values = [state[name] for state in updates]
+        if name in _LATEST_TIMES:
+            values = [None if v is None else _naive_utc(v) for v in values]
+        arrays.append(values)
+    with _driver_cursor(connection, _LATEST_UPSERT) as cursor:
+        cursor.execute(_LATEST_UPSERT, arrays)
 
 
 def _row(msg: TelemetryMessage) -> dict[str, Any]:
@@ -398,34 +602,35 @@ class VehicleDirectory:
     def __init__(self, db: Database, *, refresh_s: float = 5.0) -> None:
         self.db = db
         self.refresh_s = refresh_s
-        self._map: dict[str, uuid.UUID] = {}
+        self._map: dict[str, tuple[uuid.UUID, str]] = {}
         self._loaded_at = -float("inf")
 
     def refresh(self) -> None:
         """Reads the vehicles now."""
         with self.db.engine.connect() as connection:
             rows = connection.execute(select(m.Vehicle.id, m.Vehicle.organisation_id)).all()
-        self._map = {str(vehicle_id): org for vehicle_id, org in rows}
+        self._map = {str(vehicle_id): (org, str(org)) for vehicle_id, org in rows}
         self._loaded_at = time.monotonic()
 
     def lookup(self, vehicle_id: str) -> uuid.UUID | None:
         """The vehicle's organisation (``None``: no such vehicle)."""
-        org = self._map.get(vehicle_id.lower())
-        if org is None and time.monotonic() - self._loaded_at >= self.refresh_s:
+        found = self._lookup(vehicle_id)
+        return None if found is None else found[0]
+
+    def _lookup(self, vehicle_id: str) -> tuple[uuid.UUID, str] | None:
+        """The vehicle's organisation and its canonical text."""
+        key = vehicle_id.lower()
+        found = self._map.get(key)
+        if found is None and time.monotonic() - self._loaded_at >= self.refresh_s:
             self.refresh()
-            org = self._map.get(vehicle_id.lower())
-        return org
+            found = self._map.get(key)
+        return found
 
 
 # ---------------------------------------------------------------------- MQTT batches
 
-
-@dataclass(frozen=True)
-class _Delivery:
-    topic: str
-    payload: bytes
-    received_at: dt.datetime
-    token: object
+_Delivery = tuple[str, bytes, dt.datetime, object]
+"""One buffered MQTT delivery: topic, payload, receive time, acknowledgement token."""
 
 
 def decode_delivery(
@@ -448,14 +653,14 @@ def decode_delivery(
             except ValueError:
                 raise TelemetryError("topic", f"organisation {org_text!r} is not a UUID") from None
         else:
-            found = directory.lookup(message.vehicle_id)
+            found = directory._lookup(message.vehicle_id)
             if found is None:
                 raise TelemetryError(VEHICLE_ID, f"no vehicle {message.vehicle_id!r}")
-            if str(found) != org_text.lower():
+            org, text = found
+            if text != org_text and text != org_text.lower():
                 raise TelemetryError(
                     "topic", f"vehicle {message.vehicle_id!r} is not in organisation {org_text!r}"
                 )
-            org = found
     except TelemetryError as exc:
         return Refused(DeadLetter.of(topic, payload, exc, received_at))
     return Incoming(message, org, "mqtt", received_at)
@@ -466,7 +671,10 @@ class BatchWriter:
 
     ``put`` is thread-safe. ``on_commit(tokens)`` is called from the writer thread with
     the tokens of every delivery of a batch once the batch is committed (dead letters
-    included: a redelivery would fail again).
+    included: a redelivery would fail again). ``on_written(messages)`` is called next, from
+    the same thread, with the batch's decoded messages that were stored or were duplicates
+    of stored ones (in the order they arrived; not the dead letters, and not called when
+    there are none); what it raises is logged and otherwise ignored.
     """
 
     def __init__(
@@ -477,6 +685,7 @@ class BatchWriter:
         batch_size: int = 1000,
         max_delay_s: float = 0.1,
         on_commit: Callable[[list[object]], None] | None = None,
+        on_written: Callable[[list[Incoming]], None] | None = None,
         backoff_s: tuple[float, float] = (0.1, 5.0),
         maintain_every_s: float = 3600.0,
     ) -> None:
@@ -485,6 +694,7 @@ class BatchWriter:
         self.batch_size = batch_size
         self.max_delay_s = max_delay_s
         self.on_commit = on_commit
+        self.on_written = on_written
         self.backoff_s = backoff_s
         self.maintain_every_s = maintain_every_s
         self.totals = WriteResult()
@@ -496,14 +706,34 @@ class BatchWriter:
         self._first_at: float | None = None
         self._last_maintained = -float("inf")
 
-    def put(self, topic: str, payload: bytes | str, token: object = None) -> None:
+    def put(self, topic: str, payload: bytes | bytearray | str, token: object = None) -> None:
         """Adds one delivery to the buffer."""
         data = payload.encode("utf-8") if isinstance(payload, str) else bytes(payload)
+        delivery = (topic, data, m.utcnow(), token)
         with self._cond:
-            if not self._buffer:
+            buffer = self._buffer
+            if not buffer:
                 self._first_at = time.monotonic()
-            self._buffer.append(_Delivery(topic, data, m.utcnow(), token))
-            if len(self._buffer) >= self.batch_size:
+            buffer.append(delivery)
+            if len(buffer) == self.batch_size:
+                self._cond.notify()
+
+    def put_many(self, deliveries: Sequence[tuple[str, bytes | bytearray | str, object]]) -> None:
+        """Adds ``(topic, payload, token)`` deliveries received together (one receive time)."""
+        if not deliveries:
+            return
+        now = m.utcnow()
+        items = [
+            (topic, payload.encode("utf-8") if isinstance(payload, str) else bytes(payload), now, t)
+            for topic, payload, t in deliveries
+        ]
+        with self._cond:
+            buffer = self._buffer
+            before = len(buffer)
+            if not before:
+                self._first_at = time.monotonic()
+            buffer.extend(items)
+            if before < self.batch_size <= len(buffer):
                 self._cond.notify()
 
     def pending(self) -> int:
@@ -565,16 +795,10 @@ class BatchWriter:
         batch = self._take()
         if not batch:
             return 0
-        incoming: list[Incoming] = []
-        refused: list[Refused] = []
-        for delivery in batch:
-            item = decode_delivery(
-                delivery.topic, delivery.payload, delivery.received_at, self.directory
-            )
-            (incoming if isinstance(item, Incoming) else refused).append(item)  # type: ignore[arg-type]
         delay = self.backoff_s[0]
         while True:
             try:
+                incoming, refused = self._decoded(batch)
                 result = self._write(incoming, refused)
                 break
             except SQLAlchemyError as exc:
@@ -588,8 +812,33 @@ class BatchWriter:
                 delay = min(delay * 2, self.backoff_s[1])
         self.totals.add(result)
         if self.on_commit is not None:
-            self.on_commit([d.token for d in batch])
+            self.on_commit([delivery[3] for delivery in batch])
+        if self.on_written is not None:
+            written = [
+                item
+                for item, outcome in zip(incoming, result.outcomes, strict=True)
+                if outcome != Outcome.REJECTED
+            ]
+            if written:
+                try:
+                    self.on_written(written)
+                except Exception:
+                    log.exception("on_written failed for a batch of %d messages", len(written))
         return len(batch)
+
+    def _decoded(self, batch: list[_Delivery]) -> tuple[list[Incoming], list[Refused]]:
+        """The batch's messages and dead letters (reading the vehicles may raise the
+        database's error: the caller retries as for a failed write)."""
+        incoming: list[Incoming] = []
+        refused: list[Refused] = []
+        directory = self.directory
+        for topic, payload, received_at, _token in batch:
+            item = decode_delivery(topic, payload, received_at, directory)
+            if type(item) is Incoming:
+                incoming.append(item)
+            else:
+                refused.append(item)  # type: ignore[arg-type]
+        return incoming, refused
 
     def _write(self, incoming: list[Incoming], refused: list[Refused]) -> WriteResult:
         try:
@@ -601,13 +850,17 @@ class BatchWriter:
             total = self.store.write([], refused)
             for item in incoming:
                 try:
-                    total.add(self.store.write([item]))
-                except (IntegrityError, DataError) as single:
+                    single = self.store.write([item])
+                except (IntegrityError, DataError) as error:
                     letter = DeadLetter.of(
                         item.source,
                         _payload(item.message),
-                        TelemetryError("$", f"the database refused it: {single.orig}"),
+                        TelemetryError("$", f"the database refused it: {error.orig}"),
                         item.received_at,
                     )
                     total.add(self.store.write([], [Refused(letter, item.organisation_id)]))
+                    total.outcomes.append(Outcome.REJECTED)
+                else:
+                    total.add(single)
+                    total.outcomes.extend(single.outcomes)
             return total
