@@ -91,6 +91,9 @@ def test_a_simulated_route_is_tracked_stored_and_pushed(
         push = ws.receive_json()
         assert push["type"] == "vehicle" and push["vehicle_id"] == str(a.ids["vehicle"])
         assert push["route_id"] == route["id"] and push["seq"] == messages[0]["seq"]
+        assert dt.datetime.fromisoformat(push["received_at"]) > dt.datetime.fromisoformat(
+            push["timestamp"]
+        )  # a fix of yesterday, received now
         kinds = []
         for i in range(1, len(messages), 200):
             sent = client.post(f"{API}/telemetry", json=messages[i : i + 200], headers=van)

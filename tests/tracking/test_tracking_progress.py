@@ -12,6 +12,7 @@ from evfleet.problem import Problem
 from evfleet.tracking import (
     AlertEvent,
     AlertKind,
+    AlertSettings,
     ChargerSite,
     EtaEvent,
     Event,
@@ -27,6 +28,7 @@ from evfleet.tracking import (
     charger_sites,
     planned_route,
 )
+from evfleet.tracking.alerts import late_risk_alerts, low_energy_alert
 
 
 def run(
@@ -320,3 +322,47 @@ def test_stop_events_carry_plan_times(route: PlannedRoute) -> None:
     for e in arrived:
         stop = route.stop(e.stop_id)
         assert e.planned_s == stop.arrival_s and e.stop_kind is StopKind.CLIENT
+
+
+def test_alerts_up_clear_only_past_a_margin(route: PlannedRoute) -> None:
+    """Hysteresis: a forecast hovering at a threshold does not raise and clear an alert
+    over and over (seen live: one alert flipped 19 times in two minutes)."""
+    van = Van(route, late_start_s=900.0, pace=1.3, seed=2)
+    tracker, events = run(route, van)
+    forecast = forecasts(events)[0]
+    settings = AlertSettings()
+    ord3 = next(f for f in forecast.stops if f.stop.id == "ORD-3")
+    bar = ord3.stop.tw_late_s - settings.late_margin_s
+
+    def at(start_s: float) -> Forecast:
+        moved = replace(ord3, start_s=start_s, arrived=False)
+        stops = tuple(moved if f.stop.id == "ORD-3" else f for f in forecast.stops)
+        return replace(forecast, stops=stops)
+
+    def late(start_s: float, active: set[str]) -> list[str]:
+        return [a.subject for a in late_risk_alerts(at(start_s), settings, active)]
+
+    assert late(bar + 30, set()) == ["ORD-3"]
+    assert late(bar - 30, set()) == []
+    assert late(bar - 30, {"ORD-3"}) == ["ORD-3"]  # up: stays up just under the bar
+    assert late(bar - settings.late_clear_s - 30, {"ORD-3"}) == []
+
+    def low(soc_pct: float, active: bool) -> bool:
+        shifted = tuple(replace(f, soc_pct=soc_pct) for f in forecast.stops)
+        f = replace(forecast, stops=shifted, soc_now_pct=soc_pct + 20)
+        alert = low_energy_alert(
+            f,
+            settings,
+            position=LatLon(48.1, 11.5),
+            chargers=(),
+            battery_wh=None,
+            wh_per_m=None,
+            active=active,
+        )
+        return alert is not None
+
+    reserve = settings.reserve_pct
+    assert low(reserve - 0.1, active=False) and not low(reserve + 0.1, active=False)
+    assert low(reserve + 0.1, active=True)
+    assert not low(reserve + settings.reserve_clear_pct + 0.1, active=True)
+    assert tracker.route_tracker("van-1") is not None

@@ -207,6 +207,8 @@ export interface VehicleLive {
   range_m: number | null;
   charging: boolean | null;
   timestamp: string;
+  /** When the service received the fix (ISO 8601); staleness is measured from it. */
+  received_at?: string;
   seq: number;
 }
 

@@ -106,9 +106,13 @@ class _Pending:
 
 
 def vehicle_message(
-    message: TelemetryMessage, vehicle: _Vehicle | None, route: _Route | None
+    message: TelemetryMessage,
+    vehicle: _Vehicle | None,
+    route: _Route | None,
+    received_at: dt.datetime,
 ) -> dict[str, Any]:
-    """The ``{"type": "vehicle"}`` push (and ``/live/vehicles`` item) for one message."""
+    """The ``{"type": "vehicle"}`` push (and ``/live/vehicles`` item) for one message;
+    ``received_at`` is when the service got it (a van is stale when that is long ago)."""
     return {
         "type": "vehicle",
         "vehicle_id": message.vehicle_id.lower(),
@@ -124,6 +128,7 @@ def vehicle_message(
         "range_m": message.range_m,
         "charging": message.is_charging,
         "timestamp": message.timestamp.isoformat(),
+        "received_at": received_at.isoformat(),
         "seq": message.seq,
     }
 
@@ -264,6 +269,7 @@ class LiveTracking:
             with self.db.sessions() as session:
                 self._refresh(session)
         found: list[tuple[_Plan, _Route, Event]] = []
+        received = m.utcnow()
         for message in messages:
             vid = message.vehicle_id.lower()
             vehicle = self._vehicles.get(vid)
@@ -272,7 +278,7 @@ class LiveTracking:
             self.messages += 1
             plan = self._by_vehicle.get(vid)
             route = plan.routes.get(vid) if plan is not None else None
-            self.hub.publish(organisation_id, vehicle_message(message, vehicle, route))
+            self.hub.publish(organisation_id, vehicle_message(message, vehicle, route, received))
             if plan is None or route is None or plan.organisation_id != organisation_id:
                 continue
             # No receive time: the storage window already refused far-future fixes, and a

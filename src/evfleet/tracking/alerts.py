@@ -21,7 +21,7 @@ Units: s since the plan's midnight, m, Wh, %.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -55,12 +55,20 @@ class AlertKind(StrEnum):
 
 @dataclass(frozen=True)
 class AlertSettings:
-    """Alert thresholds: ``late_margin_s`` in s, SoC levels in %, ``max_detour_m`` in m."""
+    """Alert thresholds: ``late_margin_s`` in s, SoC levels in %, ``max_detour_m`` in m.
+
+    An alert that is up clears only when its condition is gone by a margin (hysteresis),
+    so that a forecast hovering at a threshold does not raise and clear it over and over:
+    a late risk once the predicted start is ``late_clear_s`` earlier than the raising
+    threshold, low energy once every SoC is ``reserve_clear_pct`` above the reserve.
+    """
 
     late_margin_s: float = 600.0
     reserve_pct: float = 10.0
     min_arrival_pct: float = 3.0
     max_detour_m: float = math.inf
+    late_clear_s: float = 300.0
+    reserve_clear_pct: float = 2.0
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.late_margin_s) and self.late_margin_s >= 0):
@@ -69,6 +77,8 @@ class AlertSettings:
             raise ValueError("SoC levels must be in [0, 100] %")
         if not self.max_detour_m >= 0:
             raise ValueError("max_detour_m must be >= 0")
+        if not (self.late_clear_s >= 0 and self.reserve_clear_pct >= 0):
+            raise ValueError("late_clear_s and reserve_clear_pct must be >= 0")
 
 
 @dataclass(frozen=True)
@@ -127,15 +137,19 @@ def clock(seconds: float) -> str:
 # --------------------------------------------------------------------------- the rules
 
 
-def late_risk_alerts(forecast: Forecast, settings: AlertSettings) -> list[Alert]:
+def late_risk_alerts(
+    forecast: Forecast, settings: AlertSettings, active: Container[str] = ()
+) -> list[Alert]:
     """A late-risk alert per remaining client whose predicted start is after its window end
-    minus the margin."""
+    minus the margin; for a stop in ``active`` (alert up), the margin grows by
+    ``late_clear_s``."""
     alerts = []
     for f in forecast.remaining:
         stop = f.stop
         if stop.kind is not StopKind.CLIENT or not math.isfinite(stop.tw_late_s):
             continue
-        if f.start_s <= stop.tw_late_s - settings.late_margin_s:
+        margin = settings.late_margin_s + (settings.late_clear_s if stop.id in active else 0.0)
+        if f.start_s <= stop.tw_late_s - margin:
             continue
         late_by = f.start_s - stop.tw_late_s
         verdict = (
@@ -208,13 +222,16 @@ def low_energy_alert(
     battery_wh: float | None,
     wh_per_m: float | None,
     circuity: float = 1.3,
+    active: bool = False,
 ) -> Alert | None:
     """The low-energy alert when the SoC now or at any remaining stop or the return is
-    predicted below the reserve, with the best charger to add (``None``: no alert)."""
+    predicted below the reserve, with the best charger to add (``None``: no alert). While
+    the alert is ``active``, the bar is the reserve plus ``reserve_clear_pct``."""
     reserve = settings.reserve_pct
-    below = [f for f in forecast.remaining if f.soc_pct is not None and f.soc_pct < reserve]
+    bar = reserve + (settings.reserve_clear_pct if active else 0.0)
+    below = [f for f in forecast.remaining if f.soc_pct is not None and f.soc_pct < bar]
     now = forecast.soc_now_pct
-    if not below and (now is None or now >= reserve):
+    if not below and (now is None or now >= bar):
         return None
     first = below[0] if below else None
     ret = forecast.return_forecast
@@ -244,9 +261,11 @@ def low_energy_alert(
             else f"at stop {first.stop.sequence} ({first.stop.id})"
         )
         shown = _down(first.soc_pct)
-        text = f"SoC predicted {shown:.1f} % {where}, below the {reserve:g} % reserve"
+        relation = "below" if shown < reserve else "near"
+        text = f"SoC predicted {shown:.1f} % {where}, {relation} the {reserve:g} % reserve"
     else:
-        text = f"SoC now {_down(now):.1f} %, below the {reserve:g} % reserve"
+        relation = "below" if _down(now) < reserve else "near"
+        text = f"SoC now {_down(now):.1f} %, {relation} the {reserve:g} % reserve"
     if option is not None:
         text += (
             f"; add charger {option.charger.id} before {option.next_stop} "

@@ -35,6 +35,7 @@ from evfleet.telemetry import TelemetryMessage
 from evfleet.tracking.alerts import (
     Alert,
     AlertBook,
+    AlertKind,
     AlertSettings,
     ChargerSite,
     late_risk_alerts,
@@ -289,8 +290,10 @@ class RouteTracker:
     def _alerts(self, forecast: Forecast, state: VehicleState) -> list[Event]:
         settings = self.settings.alerts
         current: list[Alert] = []
+        up = {a.key for a in self.alerts.active}
         if not self.stops.completed:
-            current += late_risk_alerts(forecast, settings)
+            late = {subject for kind, subject in up if kind is AlertKind.LATE_RISK}
+            current += late_risk_alerts(forecast, settings, late)
             low = low_energy_alert(
                 forecast,
                 settings,
@@ -299,6 +302,7 @@ class RouteTracker:
                 battery_wh=self.progress.model.battery_wh,
                 wh_per_m=self.progress.model.wh_per_m,
                 circuity=self.settings.progress.circuity,
+                active=(AlertKind.LOW_ENERGY, "") in up,
             )
             if low is not None:
                 current.append(low)

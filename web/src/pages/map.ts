@@ -410,7 +410,7 @@ export async function mapPage({ root, ctx, query }: PageArgs): Promise<Cleanup> 
     const soc = vehicle.soc_pct;
     entry.badge.classList.toggle("low", soc !== null && soc !== undefined && soc < 20);
     entry.badge.classList.toggle("charging", Boolean(vehicle.charging));
-    const age = Date.now() - new Date(vehicle.timestamp).getTime();
+    const age = Date.now() - new Date(vehicle.received_at ?? vehicle.timestamp).getTime();
     entry.badge.classList.toggle("stale", Number.isFinite(age) && age > 10 * 60 * 1000);
     entry.badge.style.borderColor = vanColour(vehicle);
     const heading = vehicle.heading_deg;

@@ -96,6 +96,7 @@ def live_vehicles(session: Session, principal: Principal) -> list[dict[str, Any]
                 "range_m": row.range_m,
                 "charging": row.is_charging,
                 "timestamp": row.ts.isoformat(),
+                "received_at": row.received_at.isoformat(),
                 "seq": row.seq,
             }
         )
