@@ -66,14 +66,14 @@ def test_example_fleet_parses() -> None:
     groups = {g.id: g for g in fleet.vehicle_groups}
     assert {k: g.count for k, g in groups.items()} == {
         "etransit-early": 6,
-        "etransit-late": 4,
+        "etransit-late": 6,
         "esprinter": 5,
         "diesel": 3,
     }
-    assert fleet.vehicle_count == 18
+    assert fleet.vehicle_count == 20
     assert all(g.depot_id == depot.id and not g.is_custom for g in groups.values())
     electric = [g for k, g in groups.items() if k != "diesel"]
-    assert sum(g.count for g in electric) == 15
+    assert sum(g.count for g in electric) == 17
     assert all(g.start_soc == 0.9 for g in electric)
     assert (groups["etransit-late"].shift_start_s, groups["etransit-late"].shift_end_s) == (
         8 * 3600.0,
