@@ -4,13 +4,19 @@ Usage (from the repository root)::
 
     python benchmarks/run.py SET --time-limit S [--runs K] [--jobs J] [--seed N]
         [--filter GLOB] [--recharge full|partial] [--convention hierarchical|dimacs]
-        [--shared PATH] [--out DIR]
+        [--baseline pyvrp|routingblocks] [--shared PATH] [--out DIR]
 
 ``SET`` is one of :data:`SETS`. The instances live in ``../shared/benchmarks/<folder>``
 relative to the repository root (``--shared`` points elsewhere). Every instance is solved
 ``K`` times with seeds ``N .. N+K-1``; the runs are spread over ``J`` worker processes, each
 solve single-threaded. Every plan is checked by :func:`evfleet.checker.check` (the solver's
 own figures are not used) and compared with :func:`evfleet.io.instances.bks_for`.
+
+With ``--baseline NAME`` a reference solver (:mod:`baselines`: PyVRP on Solomon with the
+DIMACS convention, RoutingBlocks' EVRPTW-PR ALNS on ten Schneider instances with partial
+recharge) solves the same instances with the same time limit and seeds in the same run, its
+plans checked by the same checker, and both gaps are printed side by side with their means.
+The baseline packages are optional (``pip install -e '.[bench]'``).
 
 Prints a table and writes it as CSV and Markdown to ``benchmarks/results/<set>-<timestamp>``
 (``--out`` elsewhere). Exit status: 0 when every run gave a feasible plan, 1 when some run
@@ -26,6 +32,7 @@ import argparse
 import csv
 import datetime as dt
 import fnmatch
+import importlib.util
 import os
 import platform
 import shlex
@@ -38,6 +45,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 from rich.console import Console
 from rich.markup import escape
@@ -141,6 +149,25 @@ class RunResult:
     bks_vehicles: int | None = None
     error: str | None = None
     """Why the run has no checked plan (an exception), or the checker's first violations."""
+    iterations: float | None = None
+    """Search iterations the solver reported (its ``stats["iterations"]``)."""
+
+
+EVFLEET = "evfleet"
+"""The solver name of evfleet's own engine (the others: :data:`baselines.BASELINES`)."""
+
+
+def _load_baselines() -> ModuleType:
+    """``benchmarks/baselines.py`` as a module (this folder is not a package)."""
+    name = "evfleet_benchmarks_baselines"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("baselines.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses resolve annotations through sys.modules
+    spec.loader.exec_module(module)
+    return module
 
 
 def run_once(
@@ -149,8 +176,12 @@ def run_once(
     time_limit_s: float,
     recharge: str | None = None,
     convention: str | None = None,
+    solver: str = EVFLEET,
 ) -> RunResult:
-    """Reads ``path``, solves it with ``seed`` and checks the plan. Never raises."""
+    """Reads ``path``, solves it with ``seed`` and checks the plan. Never raises.
+
+    ``solver`` is :data:`EVFLEET` or the name of a baseline (:data:`baselines.BASELINES`),
+    which gets the same problem and whose plan is checked the same way."""
     name = instance_name(Path(path))
     objective, hierarchical = "", False
     bks_cost: float | None = None
@@ -172,7 +203,10 @@ def run_once(
             bks_cost = float(bks.cost if listed is None else listed)
             bks_vehicles = None if bks.vehicles is None else int(bks.vehicles)
         start = time.perf_counter()
-        solution = solve(problem, time_limit_s=time_limit_s, seed=seed)
+        if solver == EVFLEET:
+            solution = solve(problem, time_limit_s=time_limit_s, seed=seed)
+        else:
+            solution = _load_baselines().BASELINES[solver].solve(problem, time_limit_s, seed)
         seconds = time.perf_counter() - start
         report = check(problem, solution)
     except Exception as exc:  # one instance's failure must not stop the benchmark
@@ -203,6 +237,7 @@ def run_once(
         bks_cost=bks_cost,
         bks_vehicles=bks_vehicles,
         error=(error or "infeasible") if not report.feasible else None,
+        iterations=solution.stats.get("iterations"),
     )
 
 
@@ -282,6 +317,12 @@ class Row:
         return statistics.fmean(good) if good else None
 
     @property
+    def iterations(self) -> float | None:
+        """Mean search iterations per run, as the solver reported them."""
+        counts = [r.iterations for r in self.runs if r.iterations is not None]
+        return statistics.fmean(counts) if counts else None
+
+    @property
     def seconds(self) -> float | None:
         """Mean solve time per run in seconds."""
         times = [r.seconds for r in self.runs if r.seconds is not None]
@@ -349,12 +390,14 @@ def run_benchmark(
     recharge: str | None = None,
     convention: str | None = None,
     on_done: Callable[[RunResult, int, int], None] | None = None,
+    solver: str = EVFLEET,
 ) -> list[Row]:
     """Solves every instance ``runs`` times (seeds ``seed..seed+runs-1``) and checks each plan.
 
     With ``jobs == 1`` everything runs in this process; otherwise the runs are spread over a
     :class:`ProcessPoolExecutor` of ``jobs`` workers. ``on_done(result, done, total)`` is
-    called after each run. Rows come back in the order of ``paths``.
+    called after each run. Rows come back in the order of ``paths``. ``solver`` picks
+    evfleet (default) or a baseline (:func:`run_once`).
     """
     if runs < 1 or jobs < 1:
         raise ValueError("runs and jobs must be at least 1")
@@ -372,11 +415,14 @@ def run_benchmark(
     _init_worker()  # in-process runs, and inherited by forked workers
     if jobs == 1:
         for path, s in tasks:
-            record(run_once(path, s, time_limit_s, recharge, convention))
+            record(run_once(path, s, time_limit_s, recharge, convention, solver))
     else:
         with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker) as pool:
             futures: dict[Future[RunResult], tuple[str, int]] = {
-                pool.submit(run_once, path, s, time_limit_s, recharge, convention): (path, s)
+                pool.submit(run_once, path, s, time_limit_s, recharge, convention, solver): (
+                    path,
+                    s,
+                )
                 for path, s in tasks
             }
             for future in as_completed(futures):
@@ -643,6 +689,252 @@ def write_markdown(
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+# --------------------------------------------------------------------------------------
+# Side by side with a baseline
+
+
+BASELINE_TARGETS: dict[str, tuple[float, bool, str]] = {
+    "pyvrp": (0.5, False, "ours at most PyVRP's mean gap plus 0.5 percentage points"),
+    "routingblocks": (0.0, True, "ours a lower mean gap than RoutingBlocks"),
+}
+"""Issue-3 target per baseline: (margin in percentage points, strict, wording)."""
+
+COMPARISON_HEADERS = (
+    "instance",
+    "BKS veh / value",
+    "ours veh / value",
+    "ours gap %",
+    "base veh / value",
+    "base gap %",
+    "ours it / s",
+    "base it / s",
+    "feasible ours / base",
+)
+
+
+def _veh_value(vehicles: int | None, value: float | None, hierarchical: bool) -> str:
+    if value is None:
+        return "-"
+    return f"{vehicles} / {value:.2f}" if hierarchical and vehicles is not None else f"{value:.2f}"
+
+
+def comparison_cells(ours: Row, base: Row) -> list[str]:
+    """One instance, ours and the baseline's best runs side by side."""
+    hier = ours.hierarchical or base.hierarchical
+    bks_cost = ours.bks_cost if ours.bks_cost is not None else base.bks_cost
+    bks_veh = ours.bks_vehicles if ours.bks_vehicles is not None else base.bks_vehicles
+    ob, bb = ours.best, base.best
+
+    def rate(row: Row) -> str:
+        if row.iterations is None or not row.seconds:
+            return "-"
+        return f"{row.iterations / row.seconds:.0f}"
+
+    def verdict(row: Row) -> str:
+        return "yes" if row.feasible else ("FAILED" if row.failed else "NO")
+
+    return [
+        ours.instance,
+        _veh_value(bks_veh, bks_cost, hier and bks_veh is not None),
+        _veh_value(ob.vehicles if ob else None, ob.value if ob else None, hier),
+        _num(ours.gap_best, 3) or "-",
+        _veh_value(bb.vehicles if bb else None, bb.value if bb else None, hier),
+        _num(base.gap_best, 3) or "-",
+        rate(ours),
+        rate(base),
+        f"{verdict(ours)} / {verdict(base)}",
+    ]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Mean gaps of evfleet and a baseline over the instances where both have a gap."""
+
+    baseline: str
+    instances: int
+    compared: int
+    ours_mean_gap: float | None
+    base_mean_gap: float | None
+    ours_feasible: int
+    base_feasible: int
+    ours_vehicles_equal: int
+    base_vehicles_equal: int
+    vehicles_comparable: int
+    hierarchical: bool = False
+    matched: int = 0
+    """Instances where both best runs use the best-known vehicle count."""
+    ours_mean_gap_matched: float | None = None
+    base_mean_gap_matched: float | None = None
+    wins: int = 0
+    """Instances where ours is better: fewer vehicles, or as many and less distance
+    (hierarchical objectives), or a smaller objective value (by more than 0.005 %)."""
+    ties: int = 0
+    losses: int = 0
+
+    @property
+    def target_met(self) -> bool | None:
+        """Whether the issue-3 target for this baseline holds (None: nothing to compare)."""
+        if self.ours_mean_gap is None or self.base_mean_gap is None:
+            return None
+        margin, strict, _ = BASELINE_TARGETS.get(self.baseline, (0.0, False, ""))
+        limit = self.base_mean_gap + margin
+        return self.ours_mean_gap < limit if strict else self.ours_mean_gap <= limit
+
+    def lines(self) -> list[str]:
+        def pct(x: float | None) -> str:
+            return "n/a" if x is None else f"{x:.3f} %"
+
+        met = self.target_met
+        wording = BASELINE_TARGETS.get(self.baseline, (0.0, False, "-"))[2]
+        lines = [
+            f"instances: {self.instances}; both with a checked feasible plan: {self.compared}",
+            f"mean gap to best known, evfleet: {pct(self.ours_mean_gap)}",
+            f"mean gap to best known, {self.baseline}: {pct(self.base_mean_gap)}",
+            f"feasible: evfleet {self.ours_feasible} / {self.instances}, "
+            f"{self.baseline} {self.base_feasible} / {self.instances}",
+        ]
+        if self.vehicles_comparable:
+            lines.append(
+                f"vehicles equal to best known: evfleet {self.ours_vehicles_equal}, "
+                f"{self.baseline} {self.base_vehicles_equal} (of {self.vehicles_comparable})"
+            )
+        lines.append(
+            f"better / equal / worse than {self.baseline} (vehicles first where the "
+            f"objective says so): {self.wins} / {self.ties} / {self.losses}"
+        )
+        if self.hierarchical:
+            lines.append(
+                f"mean gap where both use the best-known vehicle count ({self.matched} "
+                f"instances): evfleet {pct(self.ours_mean_gap_matched)}, "
+                f"{self.baseline} {pct(self.base_mean_gap_matched)}"
+            )
+        verdict = "n/a" if met is None else ("met" if met else "NOT met")
+        lines.append(f"target ({wording}), on the mean gap over all instances: {verdict}")
+        return lines
+
+
+def compare(ours: Sequence[Row], base: Sequence[Row], baseline: str) -> Comparison:
+    """Summarises ``ours`` against ``base`` (rows of the same instances, same order)."""
+    pairs = [
+        (o.gap_best, b.gap_best)
+        for o, b in zip(ours, base, strict=True)
+        if o.gap_best is not None and b.gap_best is not None
+    ]
+    veh = [
+        (o.vehicles_equal_bks, b.vehicles_equal_bks)
+        for o, b in zip(ours, base, strict=True)
+        if o.vehicles_equal_bks is not None and b.vehicles_equal_bks is not None
+    ]
+    hierarchical = any(r.hierarchical for r in (*ours, *base))
+    matched = [
+        (o.gap_best, b.gap_best)
+        for o, b in zip(ours, base, strict=True)
+        if o.vehicles_equal_bks
+        and b.vehicles_equal_bks
+        and o.gap_best is not None
+        and b.gap_best is not None
+    ]
+    wins = ties = losses = 0
+    for o, b in zip(ours, base, strict=True):
+        ob, bb = o.best, b.best
+        if ob is None and bb is None:
+            continue
+        if ob is None or bb is None:
+            wins += bb is None
+            losses += ob is None
+            continue
+        ko = ((ob.vehicles or 0) if hierarchical else 0, ob.value or 0.0)
+        kb = ((bb.vehicles or 0) if hierarchical else 0, bb.value or 0.0)
+        if ko[0] == kb[0] and abs(ko[1] - kb[1]) <= REACHED_GAP_PCT / 100.0 * abs(kb[1]):
+            ties += 1
+        elif ko < kb:
+            wins += 1
+        else:
+            losses += 1
+    return Comparison(
+        baseline=baseline,
+        instances=len(ours),
+        compared=len(pairs),
+        ours_mean_gap=statistics.fmean(o for o, _ in pairs) if pairs else None,
+        base_mean_gap=statistics.fmean(b for _, b in pairs) if pairs else None,
+        ours_feasible=sum(r.feasible for r in ours),
+        base_feasible=sum(r.feasible for r in base),
+        ours_vehicles_equal=sum(bool(o) for o, _ in veh),
+        base_vehicles_equal=sum(bool(b) for _, b in veh),
+        vehicles_comparable=len(veh),
+        hierarchical=hierarchical,
+        matched=len(matched),
+        ours_mean_gap_matched=statistics.fmean(o for o, _ in matched) if matched else None,
+        base_mean_gap_matched=statistics.fmean(b for _, b in matched) if matched else None,
+        wins=wins,
+        ties=ties,
+        losses=losses,
+    )
+
+
+def comparison_table(ours: Sequence[Row], base: Sequence[Row], title: str) -> Table:
+    table = Table(title=title)
+    for i, header in enumerate(COMPARISON_HEADERS):
+        table.add_column(header, justify="left" if i == 0 else "right", no_wrap=i == 0)
+    for o, b in zip(ours, base, strict=True):
+        table.add_row(*comparison_cells(o, b), style=None if o.feasible else "bold red")
+    return table
+
+
+def write_comparison(
+    ours: Sequence[Row],
+    base: Sequence[Row],
+    path: Path,
+    *,
+    baseline: str,
+    description: str,
+    set_name: str,
+    command: str,
+    started: dt.datetime,
+    time_limit_s: float,
+    runs: int,
+    jobs: int,
+) -> None:
+    """The side-by-side table as Markdown (``path``) and CSV (``path`` with ``.csv``)."""
+    comparison = compare(ours, base, baseline)
+    revision = git_revision()
+    lines = [
+        f"# Benchmark `{set_name}`: evfleet and {baseline} side by side",
+        "",
+        f"- baseline: {description}",
+        f"- date: {started.isoformat(timespec='seconds')}",
+        f"- command: `{command}`",
+        f"- machine: {machine_description()}",
+        f"- evfleet revision: {revision or 'unknown'}",
+        f"- time limit {time_limit_s:g} s per run and solver, {runs} run(s) per instance, "
+        f"{jobs} job(s); gaps of the best run; it / s: search iterations per second",
+        "",
+        *(f"- {line}" for line in comparison.lines()),
+        "",
+        "| " + " | ".join(COMPARISON_HEADERS) + " |",
+        "|" + "|".join(["---"] + ["---:"] * (len(COMPARISON_HEADERS) - 1)) + "|",
+    ]
+    lines += [
+        "| " + " | ".join(_md_cell(c) for c in comparison_cells(o, b)) + " |"
+        for o, b in zip(ours, base, strict=True)
+    ]
+    problems = [(who, r) for who, rows in (("evfleet", ours), (baseline, base)) for r in rows]
+    problems = [(who, r) for who, r in problems if r.error]
+    if problems:
+        lines += ["", "## Infeasible or failed runs", ""]
+        lines += [f"- {who} `{r.instance}`: {_md_cell(r.error)}" for who, r in problems]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with path.with_suffix(".csv").open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["solver", *CSV_FIELDS[:-1], "iterations_per_run", CSV_FIELDS[-1]])
+        for who, rows in ((EVFLEET, ours), (baseline, base)):
+            for row in rows:
+                record = csv_record(row)
+                values = [record[k] for k in CSV_FIELDS[:-1]]
+                it = row.iterations
+                writer.writerow([who, *values, "" if it is None else it, record["error"]])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="benchmarks/run.py",
@@ -667,6 +959,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--convention", choices=("hierarchical", "dimacs"), help="Solomon objective convention"
     )
     parser.add_argument(
+        "--baseline",
+        choices=("pyvrp", "routingblocks"),
+        help="also run a reference solver on the same instances (pyvrp: solomon, dimacs; "
+        "routingblocks: schneider-large, partial recharge, ten instances unless --filter)",
+    )
+    parser.add_argument(
         "--shared",
         type=Path,
         default=DEFAULT_SHARED,
@@ -687,8 +985,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = shlex.join(sys.orig_argv if argv is None else ["benchmarks/run.py", *argv])
     # Wide enough for the table when output goes to a file or CI log instead of a terminal.
     console = Console(width=None if sys.stdout.isatty() else 140)
+    baseline = None
+    if args.baseline is not None:
+        baselines = _load_baselines()
+        baseline = baselines.BASELINES[args.baseline]
+        if args.set != baseline.set_name:
+            parser.error(f"--baseline {args.baseline} runs on the set {baseline.set_name!r}")
+        for option, wanted in (
+            ("recharge", baseline.recharge),
+            ("convention", baseline.convention),
+        ):
+            given = getattr(args, option)
+            if given is not None and given != wanted:
+                parser.error(f"--baseline {args.baseline} needs --{option} {wanted}")
+            setattr(args, option, wanted)
+        missing = baselines.available(args.baseline)
+        if missing is not None:
+            console.print(f"[red]error:[/red] {escape(missing)}", soft_wrap=True)
+            return 2
     try:
         paths = select_instances(args.set, args.shared, args.filter)
+        if baseline is not None and args.filter is None and baseline.instances is not None:
+            paths = [p for p in paths if instance_name(p) in baseline.instances]
     except FileNotFoundError as exc:
         console.print(f"[red]error:[/red] {escape(str(exc))} (use --shared PATH)", soft_wrap=True)
         return 2
@@ -704,13 +1022,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     console.print(
         f"{args.set}: {len(paths)} instance(s) x {args.runs} run(s), "
         f"{args.time_limit:g} s each, {jobs} job(s)"
+        + (f", then the same with {args.baseline}" if baseline is not None else "")
     )
+
+    who = ""
 
     def on_done(result: RunResult, done: int, total: int) -> None:
         status = "feasible" if result.feasible else f"NOT FEASIBLE: {result.error}"
         value = _num(result.value) or "-"
         console.print(
-            f"[{done}/{total}] {result.instance} seed {result.seed}: {value} {status}",
+            f"{who}[{done}/{total}] {result.instance} seed {result.seed}: {value} {status}",
             markup=False,
             highlight=False,
             soft_wrap=True,
@@ -749,6 +1070,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     console.print(f"results: {md_path}", markup=False, highlight=False, soft_wrap=True)
     console.print(f"         {csv_path}", markup=False, highlight=False, soft_wrap=True)
+
+    if baseline is not None:
+        who = f"{args.baseline} "
+        base_rows = run_benchmark(
+            paths,
+            time_limit_s=args.time_limit,
+            runs=args.runs,
+            jobs=jobs,
+            seed=args.seed,
+            recharge=args.recharge,
+            convention=args.convention,
+            on_done=on_done,
+            solver=args.baseline,
+        )
+        title = f"{args.set}: evfleet and {args.baseline} ({args.time_limit:g} s each)"
+        console.print(comparison_table(rows, base_rows, title))
+        for line in compare(rows, base_rows, args.baseline).lines():
+            console.print(line, markup=False, highlight=False)
+        cmp_path = args.out / f"{args.set}-{args.baseline}-{started.strftime('%Y%m%d-%H%M%S')}.md"
+        write_comparison(
+            rows,
+            base_rows,
+            cmp_path,
+            baseline=args.baseline,
+            description=baseline.description,
+            set_name=args.set,
+            command=command,
+            started=started,
+            time_limit_s=args.time_limit,
+            runs=args.runs,
+            jobs=jobs,
+        )
+        console.print(f"comparison: {cmp_path}", markup=False, highlight=False, soft_wrap=True)
+        console.print(
+            f"            {cmp_path.with_suffix('.csv')}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
     return 0 if summary.all_feasible else 1
 
 

@@ -151,3 +151,145 @@ def test_two_tiny_schneider_instances_are_solved_checked_and_compared(tmp_path: 
     markdown = md_path.read_text(encoding="utf-8")
     assert "benchmarks/run.py schneider-small --time-limit 0.5" in markdown
     assert "all feasible: yes" in markdown
+
+
+# --------------------------------------------------------------------------------------
+# Baselines side by side (benchmarks/baselines.py)
+
+
+def _flat(name: str, value: float | None, *, bks: float = 100.0) -> object:
+    run = harness.RunResult(
+        name,
+        0,
+        feasible=value is not None,
+        value=value,
+        vehicles=None if value is None else 10,
+        seconds=2.0,
+        objective="distance",
+        bks_cost=bks,
+        error=None if value is not None else "infeasible",
+        iterations=None if value is None else 100.0,
+    )
+    return harness.Row(name, [run])
+
+
+def test_comparison_means_over_instances_both_solved_and_checks_the_targets(
+    tmp_path: Path,
+) -> None:
+    ours = [_flat("a", 101.0), _flat("b", 100.0), _flat("c", 103.0)]
+    base = [_flat("a", 100.5), _flat("b", 101.0), _flat("c", None)]  # c: baseline infeasible
+    cmp = harness.compare(ours, base, "pyvrp")
+    assert (cmp.instances, cmp.compared) == (3, 2)
+    assert cmp.ours_mean_gap == pytest.approx(0.5)
+    assert cmp.base_mean_gap == pytest.approx(0.75)
+    assert (cmp.ours_feasible, cmp.base_feasible) == (3, 2)
+    assert cmp.target_met is True  # 0.5 <= 0.75 + 0.5
+    # PyVRP: ours at most its mean gap plus 0.5 percentage points.
+    assert harness.compare([_flat("a", 101.0)], [_flat("a", 100.5)], "pyvrp").target_met
+    assert harness.compare([_flat("a", 101.1)], [_flat("a", 100.5)], "pyvrp").target_met is False
+    # RoutingBlocks: strictly lower, no margin.
+    same = harness.compare([_flat("a", 100.5)], [_flat("a", 100.5)], "routingblocks")
+    assert same.target_met is False
+    assert harness.compare([_flat("a", 100.4)], [_flat("a", 100.5)], "routingblocks").target_met
+    assert harness.compare([_flat("a", None)], [_flat("a", 100.5)], "pyvrp").target_met is None
+    assert any("target" in line and "met" in line for line in cmp.lines())
+
+    cells = harness.comparison_cells(ours[0], base[0])
+    assert cells[0] == "a" and cells[3] == "1.000" and cells[5] == "0.500"
+    assert cells[6] == "50"  # 100 iterations in 2 s
+    path = tmp_path / "cmp.md"
+    harness.write_comparison(
+        ours,
+        base,
+        path,
+        baseline="pyvrp",
+        description="test",
+        set_name="solomon",
+        command="benchmarks/run.py solomon --baseline pyvrp",
+        started=harness.dt.datetime(2026, 1, 1, tzinfo=harness.dt.UTC),
+        time_limit_s=30.0,
+        runs=1,
+        jobs=1,
+    )
+    text = path.read_text(encoding="utf-8")
+    assert "mean gap to best known, pyvrp: 0.750 %" in text
+    assert "pyvrp `c`: seed 0: infeasible" in text
+    with path.with_suffix(".csv").open(encoding="utf-8") as f:
+        records = list(csv.DictReader(f))
+    assert [(r["solver"], r["instance"]) for r in records] == [
+        ("evfleet", "a"),
+        ("evfleet", "b"),
+        ("evfleet", "c"),
+        ("pyvrp", "a"),
+        ("pyvrp", "b"),
+        ("pyvrp", "c"),
+    ]
+
+
+def test_hierarchical_comparison_counts_vehicles_first() -> None:
+    # BKS: 3 vehicles, 100.0. The baseline's shorter plan on "b" needs a fourth vehicle.
+    ours = [harness.Row("a", [_run(101.0, 3)]), harness.Row("b", [_run(102.0, 3)])]
+    base = [harness.Row("a", [_run(103.0, 3)]), harness.Row("b", [_run(95.0, 4)])]
+    cmp = harness.compare(ours, base, "routingblocks")
+    assert cmp.hierarchical
+    assert cmp.ours_mean_gap == pytest.approx(1.5)
+    assert cmp.base_mean_gap == pytest.approx(-1.0)
+    assert cmp.target_met is False  # on the plain mean gap ...
+    assert (cmp.wins, cmp.ties, cmp.losses) == (2, 0, 0)  # ... but fewer vehicles on "b"
+    assert cmp.matched == 1
+    assert cmp.ours_mean_gap_matched == pytest.approx(1.0)
+    assert cmp.base_mean_gap_matched == pytest.approx(3.0)
+    text = "\n".join(cmp.lines())
+    assert "better / equal / worse than routingblocks" in text
+    assert "best-known vehicle count (1 instances)" in text
+
+
+def test_a_baseline_runs_only_on_its_own_set_and_convention() -> None:
+    with pytest.raises(SystemExit) as exc:
+        harness.main(["wcci", "--time-limit", "1", "--baseline", "pyvrp"])
+    assert exc.value.code == 2
+    with pytest.raises(SystemExit):
+        harness.main(
+            ["solomon", "--time-limit", "1", "--baseline", "pyvrp", "--convention", "hierarchical"]
+        )
+    with pytest.raises(SystemExit):
+        harness.main(
+            ["schneider-large", "--time-limit", "1", "--baseline", "routingblocks"]
+            + ["--recharge", "full"]
+        )
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+@needs_shared
+@needs_engine
+@pytest.mark.skipif(not _installed("pyvrp"), reason="pyvrp is not installed (extra 'bench')")
+def test_pyvrp_solves_the_same_dimacs_problem_and_its_plan_is_checked() -> None:
+    (path,) = harness.select_instances("solomon", SHARED, "C101")
+    result = harness.run_once(str(path), 0, 3.0, None, "dimacs", solver="pyvrp")
+    # PyVRP's best plan came back and went through the checker (early in its search it
+    # may still break windows: then the checker says so, as for any plan).
+    assert result.value is not None, result.error
+    assert result.bks_cost is not None and result.vehicles is not None
+    assert result.vehicles <= 10  # the file's VEHICLES bounds both solvers
+    assert result.iterations is not None and result.iterations > 0
+    if result.feasible:
+        # The checker's DIMACS distance: never below the (optimal) best known value.
+        assert result.value >= result.bks_cost - 1e-6
+
+
+@needs_shared
+@needs_engine
+@pytest.mark.skipif(
+    not _installed("routingblocks"), reason="routingblocks is not installed (extra 'bench')"
+)
+def test_routingblocks_solves_a_schneider_instance_and_its_plan_is_checked() -> None:
+    (path,) = harness.select_instances("schneider-large", SHARED, "c101_21")
+    result = harness.run_once(str(path), 0, 3.0, "partial", None, solver="routingblocks")
+    # The plan came back and went through the checker (3 s is too short to promise a
+    # feasible one: the first random start alone takes about that long).
+    assert result.value is not None, result.error
+    assert result.vehicles is not None and result.vehicles >= 1
+    assert result.bks_cost == pytest.approx(1043.38)

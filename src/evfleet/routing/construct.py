@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from evfleet.routing.data import EngineData
+from evfleet.routing.data import BLOCK, LARGE, EngineData
 from evfleet.routing.evaluate import Evaluator
 from evfleet.routing.plan import Plan
 
@@ -27,14 +27,16 @@ def _safe_energy(data: EngineData, t: int) -> np.ndarray:
 class _RouteBuilder:
     """Grows one route for vehicle type ``t`` from the clients in ``candidates``."""
 
-    def __init__(self, data: EngineData, t: int, candidates: np.ndarray, safe: np.ndarray) -> None:
+    def __init__(
+        self, data: EngineData, t: int, candidates: np.ndarray, safe: np.ndarray, speed: float
+    ) -> None:
         self.data = data
         self.td = data.types[t]
         self.safe = safe
         self.candidates = candidates.copy()
         self.cap_left = self.td.capacity_kg
         self.end_s = min(self.td.end_s, self.td.start_s + self.td.max_duration_s)
-        self.speed = _speed(data)
+        self.speed = speed
 
     def options(self, loc: int, time: float, energy: float) -> tuple[np.ndarray, np.ndarray]:
         """Which candidates are reachable from ``loc`` now, and the score of each."""
@@ -110,6 +112,14 @@ def _speed(data: EngineData) -> float:
     """Metres per second on average, to put waiting time on the distance scale."""
     d = data.dist_m
     t = data.dur_s
+    if len(d) > LARGE:
+        # In row blocks: masked copies of the whole matrices would need gigabytes.
+        dsum = tsum = 0.0
+        for lo in range(0, len(d), BLOCK):
+            mask = t[lo : lo + BLOCK] > 0
+            dsum += float(d[lo : lo + BLOCK][mask].sum())
+            tsum += float(t[lo : lo + BLOCK][mask].sum())
+        return dsum / tsum if tsum > 0 else 1.0
     mask = t > 0
     if not mask.any():
         return 1.0
@@ -146,11 +156,12 @@ def nearest_neighbour(evaluator: Evaluator) -> tuple[Plan, list[int]]:
     unrouted = np.arange(data.first_client, data.first_charger)
     routes: list[list[int]] = []
     types: list[int] = []
+    speed = _speed(data)  # once: it reads the whole matrices
     for td in data.types:
         safe = _safe_energy(data, td.index) if td.electric else np.zeros(data.num_locations)
         used = 0
         while unrouted.size and (td.count is None or used < td.count):
-            route, served = _RouteBuilder(data, td.index, unrouted, safe).build()
+            route, served = _RouteBuilder(data, td.index, unrouted, safe, speed).build()
             route = _trim(evaluator, td.index, route, served)
             if not served:
                 break

@@ -14,6 +14,12 @@ from numpy.typing import NDArray
 from evfleet.charging import ChargingFunction
 from evfleet.problem import Objective, Problem, RechargePolicy
 
+LARGE = 2000
+"""Above this many locations, whole-matrix temporaries (masks, copies, full sorts of the
+n x n matrices) are avoided: the work is done in row blocks of :data:`BLOCK` rows, so that
+memory stays near the matrices themselves (5,000 clients: 200 MB per matrix)."""
+BLOCK = 256
+
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 Curve = tuple[FloatArray, FloatArray]
@@ -147,6 +153,54 @@ def _charging(functions: list[ChargingFunction]) -> tuple[FloatArray, tuple[Curv
     return np.array([r for r, _ in pairs], dtype=np.float64), tuple(c for _, c in pairs)
 
 
+def _smallest(values: FloatArray, k: int) -> IntArray:
+    """Per row, the columns of the ``k`` smallest values, ties by column: the first ``k`` of
+    a stable ``argsort`` of each row, found by partitioning rather than sorting it all."""
+    rows, cols = values.shape
+    if k <= 0:
+        return np.zeros((rows, 0), dtype=np.int64)
+    if k >= cols:
+        return np.argsort(values, axis=1, kind="stable")
+    kth = np.partition(values, k - 1, axis=1)[:, k - 1 : k]
+    out = np.empty((rows, k), dtype=np.int64)
+    for r in range(rows):
+        # Every value up to the k-th smallest (ties included), in column order, then
+        # sorted stably by value: the same first k as sorting the whole row.
+        cand = np.flatnonzero(values[r] <= kth[r, 0])
+        out[r] = cand[np.argsort(values[r, cand], kind="stable")[:k]]
+    return out
+
+
+def _neighbours(
+    dist: FloatArray, early: FloatArray, nd: int, nc: int, num_neighbours: int
+) -> IntArray:
+    """Each client's ``num_neighbours`` nearest clients (locations) by distance plus a
+    tenth of the difference in window opening, scaled to distances."""
+    if nc <= 1:
+        return np.zeros((nc, 0), dtype=np.int64)
+    clients = np.arange(nd, nd + nc)
+    k = min(num_neighbours, nc - 1)
+    starts = early[clients]
+    if nc <= LARGE:
+        mean = dist[np.ix_(clients, clients)].mean()
+    else:
+        mean = sum(
+            float(dist[nd + lo : nd + min(nc, lo + BLOCK), nd : nd + nc].sum())
+            for lo in range(0, nc, BLOCK)
+        ) / (nc * nc)
+    scale = mean / max(float(np.ptp(starts)), 1e-9)
+    out = np.empty((nc, k), dtype=np.int64)
+    for lo in range(0, nc, BLOCK):
+        hi = min(nc, lo + BLOCK)
+        sub = (
+            dist[nd + lo : nd + hi, nd : nd + nc]
+            + 0.1 * np.abs(starts[lo:hi, None] - starts[None, :]) * scale
+        )
+        sub[np.arange(hi - lo), np.arange(lo, hi)] = np.inf
+        out[lo:hi] = _smallest(sub, k)
+    return out + nd
+
+
 def build_engine_data(problem: Problem, *, num_neighbours: int = 20) -> EngineData:
     """Flattens ``problem`` into the arrays the search works on."""
     nd, nc, ns = problem.num_depots, problem.num_clients, problem.num_chargers
@@ -214,16 +268,7 @@ def build_engine_data(problem: Problem, *, num_neighbours: int = 20) -> EngineDa
         )
 
     clients = np.arange(nd, nd + nc)
-    k = min(num_neighbours, max(nc - 1, 0))
-    if nc > 1:
-        sub = dist[np.ix_(clients, clients)] + 0.1 * np.abs(
-            early[clients][:, None] - early[clients][None, :]
-        ) * (dist[np.ix_(clients, clients)].mean() / max(float(np.ptp(early[clients])), 1e-9))
-        np.fill_diagonal(sub, np.inf)
-        order = np.argsort(sub, axis=1, kind="stable")[:, :k]
-        neighbours = (order + nd).astype(np.int64)
-    else:
-        neighbours = np.zeros((nc, 0), dtype=np.int64)
+    neighbours = _neighbours(dist, early, nd, nc, num_neighbours)
 
     if problem.objective is Objective.VEHICLES_THEN_DISTANCE and nc:
         # Worth about one typical out-and-back trip: enough to pull clients together into

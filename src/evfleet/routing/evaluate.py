@@ -13,6 +13,7 @@ independently.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -67,7 +68,6 @@ class Evaluator:
     def __init__(self, data: EngineData) -> None:
         self.data = data
         self.kernel_data = kernels.build_kernel_data(data)
-        self.dist = data.dist_m.tolist()
         self.demand = data.demand_kg.tolist()
         self.energy_models = [
             vt.energy_model if td.load_dependent else None
@@ -75,6 +75,12 @@ class Evaluator:
         ]
         self._size = 0
         self._grow(16)
+
+    @functools.cached_property
+    def dist(self) -> list[list[float]]:
+        """The distance matrix as nested lists, for the Python fallbacks only (made when
+        first needed: for 5,000 clients the lists take about a gigabyte)."""
+        return self.data.dist_m.tolist()  # type: ignore[no-any-return]
 
     def _grow(self, n: int) -> None:
         """Scratch buffers for routes of up to ``n`` stops."""

@@ -17,7 +17,7 @@ cheapest position is tried with the charger on the route that repairs it at leas
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from evfleet.routing.local_search import LocalSearch
 from evfleet.routing.plan import Penalties, Plan
@@ -132,7 +132,7 @@ def eliminate_route(
     penalties: Penalties,
     rng: random.Random,
     neighbours: list[list[int]],
-    adjacency: list[list[int]],
+    adjacency: Sequence[Sequence[int]],
     go_on: Callable[[], bool],
 ) -> Plan | None:
     """Searches for a feasible plan with one route fewer than ``plan`` (a feasible plan

@@ -9,10 +9,16 @@ route for small plans and next to the client's nearest neighbours for large ones
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 
 from evfleet.routing.plan import Penalties, Plan
 
 SMALL_PLAN = 300
+MAX_RUIN = 60
+"""Most clients a random or cluster ruin removes (it removes up to ``5 + n / 8`` of the
+``n`` routed clients, so the cap only matters above 440 clients): on large plans a
+bigger ruin costs more per iteration (recreate and local search grow with it) without
+searching better, as SISR's constant average of about ten removed clients shows."""
 SISR_SHARE = 0.5
 """Share of ruins that are string removals (when an adjacency is given)."""
 SISR_MEAN_REMOVED = 10.0
@@ -24,7 +30,7 @@ SISR_MAX_STRING = 10.0
 def _string_ruin(
     plan: Plan,
     rng: random.Random,
-    adjacency: list[list[int]],
+    adjacency: Sequence[Sequence[int]],
     pos: dict[int, tuple[int, int]],
 ) -> list[int]:
     """SISR's ruin (Christiaens & Vanden Berghe 2020): remove a string of consecutive
@@ -89,7 +95,7 @@ def ruin(
     plan: Plan,
     rng: random.Random,
     neighbours: list[list[int]],
-    adjacency: list[list[int]] | None = None,
+    adjacency: Sequence[Sequence[int]] | None = None,
 ) -> list[int]:
     """Removes clients from ``plan`` (in place) and returns them.
 
@@ -101,7 +107,7 @@ def ruin(
     if not clients:
         return []
     n = len(clients)
-    q = rng.randint(min(2, n), max(min(2, n), min(n, 5 + n // 8)))
+    q = rng.randint(min(2, n), max(min(2, n), min(n, 5 + n // 8, MAX_RUIN)))
     choice = rng.random()
     if adjacency is not None and choice < SISR_SHARE:
         return _string_ruin(plan, rng, adjacency, pos)
@@ -158,6 +164,10 @@ def recreate(
         # Earliest window first.
         order.sort(key=lambda v: data.tw_early_s[v])
     weights = (penalties.time_warp, penalties.load, penalties.energy)
+    # Where each routed location is, kept up to date as clients go in (recomputing it for
+    # every client made recreate quadratic in the plan size).
+    pos: dict[int, tuple[int, int]] | None = None
+    layout: list[int] = []
     for u in order:
         plan.ensure_spare_routes()
         total = sum(len(r) for r in plan.routes)
@@ -166,7 +176,9 @@ def recreate(
             for r, route in enumerate(plan.routes):
                 candidates[r] = set(range(len(route) + 1))
         else:
-            pos = plan.client_positions()
+            now = [id(route) for route in plan.routes]
+            if pos is None or now != layout:
+                pos = plan.client_positions()
             for v in neighbours[u - data.first_client]:
                 if v in pos:
                     r, p = pos[v]
@@ -189,3 +201,7 @@ def recreate(
         route = plan.routes[r]
         plan.routes[r] = [*route[:p], u, *route[p:]]
         plan.update(r)
+        if pos is not None:
+            for q, v in enumerate(plan.routes[r][p:], start=p):
+                pos[v] = (r, q)
+            layout = [id(route) for route in plan.routes]

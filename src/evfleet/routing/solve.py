@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import overload
 
 import numpy as np
 
 from evfleet.errors import UnservableClientsError
 from evfleet.problem import Objective, Problem
 from evfleet.routing.construct import nearest_neighbour
-from evfleet.routing.data import EngineData, build_engine_data
+from evfleet.routing.data import BLOCK, LARGE, EngineData, build_engine_data
 from evfleet.routing.evaluate import Evaluator
 from evfleet.routing.fleet import eliminate_route
 from evfleet.routing.local_search import LocalSearch
@@ -36,7 +37,11 @@ from evfleet.solution import Route, Solution, Visit
 
 @dataclass(frozen=True)
 class Progress:
-    """A snapshot of the search for progress displays."""
+    """A snapshot of the search for progress displays.
+
+    Reported once per iteration, and once more (at iteration 0) as soon as the first plan
+    is built when that plan is already feasible, before the first local search: the time
+    to a first feasible plan on large instances."""
 
     elapsed_s: float
     iteration: int
@@ -49,19 +54,47 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
-def _initial_penalties(data: EngineData) -> Penalties:
+def _arc_means(data: EngineData) -> tuple[float | None, float, list[float]]:
+    """Mean distance, duration and electric types' energy over the finite arcs between
+    different locations (None for the distance when there are none; then 1.0 each)."""
     dist = data.dist_m
     dur = data.dur_s
-    mask = ~np.eye(len(dist), dtype=bool) & np.isfinite(dist)
-    mean_dist = float(dist[mask].mean()) if mask.any() else 1.0
-    mean_dur = float(dur[mask].mean()) if mask.any() else 1.0
+    electric = [td.energy_wh for td in data.types if td.electric]
+    n = len(dist)
+    if n <= LARGE:
+        mask = ~np.eye(n, dtype=bool) & np.isfinite(dist)
+        if not mask.any():
+            return None, 1.0, [1.0 for _ in electric]
+        return (
+            float(dist[mask].mean()),
+            float(dur[mask].mean()),
+            [float(e[mask].mean()) for e in electric],
+        )
+    # Row blocks: the masked copies of three n x n matrices would need gigabytes.
+    count = 0
+    sums = np.zeros(2 + len(electric))
+    for lo in range(0, n, BLOCK):
+        hi = min(n, lo + BLOCK)
+        mask = np.isfinite(dist[lo:hi])
+        mask[np.arange(hi - lo), np.arange(lo, hi)] = False
+        count += int(mask.sum())
+        for k, matrix in enumerate((dist, dur, *electric)):
+            sums[k] += float(matrix[lo:hi][mask].sum())
+    if count == 0:
+        return None, 1.0, [1.0 for _ in electric]
+    means = sums / count
+    return float(means[0]), float(means[1]), [float(m) for m in means[2:]]
+
+
+def _initial_penalties(data: EngineData) -> Penalties:
+    mean_dist_or_none, mean_dur, energies = _arc_means(data)
+    mean_dist = 1.0 if mean_dist_or_none is None else mean_dist_or_none
     # Cost of one average arc in objective units.
     from evfleet.problem import Objective
 
     arc_cost = mean_dur if data.objective is Objective.DRIVING_AND_CHARGING_TIME else mean_dist
     demands = data.demand_kg[data.first_client : data.first_charger]
     mean_demand = float(demands[demands > 0].mean()) if (demands > 0).any() else 1.0
-    energies = [float(td.energy_wh[mask].mean()) for td in data.types if td.electric]
     mean_energy = max(energies) if energies and max(energies) > 0 else 1.0
     return Penalties(
         time_warp=10.0 * arc_cost / max(mean_dur, 1e-9),
@@ -118,15 +151,52 @@ def _rebase(plan: Plan, evaluator: Evaluator) -> Plan:
     return out
 
 
-def _adjacency(data: EngineData) -> list[list[int]]:
+class _Adjacency(Sequence[list[int]]):
+    """Every client's other clients, nearest first (for string removal), one row at a time
+    when asked for: the full table is an n x n matrix (about a gigabyte as Python lists for
+    5,000 clients), while a ruin reads one row. Recent rows are kept."""
+
+    KEEP = 1024
+
+    def __init__(self, data: EngineData) -> None:
+        self.dist = data.dist_m
+        self.clients = np.arange(data.first_client, data.first_charger)
+        self.cache: dict[int, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return int(self.clients.size)
+
+    def _row(self, k: int) -> np.ndarray:
+        row = self.cache.get(k)
+        if row is None:
+            if self.clients.size < 2:
+                row = np.zeros(0, dtype=np.int64)
+            else:
+                dist = self.dist[self.clients[k], self.clients].copy()
+                dist[k] = np.inf
+                row = self.clients[np.argsort(dist, kind="stable")[:-1]]
+            if len(self.cache) >= self.KEEP:
+                self.cache.pop(next(iter(self.cache)))
+            self.cache[k] = row
+        return row
+
+    @overload
+    def __getitem__(self, k: int) -> list[int]: ...
+
+    @overload
+    def __getitem__(self, k: slice) -> list[list[int]]: ...
+
+    def __getitem__(self, k: int | slice) -> list[int] | list[list[int]]:
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(len(self)))]
+        if not -len(self) <= k < len(self):
+            raise IndexError(k)
+        return self._row(k % len(self)).tolist()  # type: ignore[no-any-return]
+
+
+def _adjacency(data: EngineData) -> _Adjacency:
     """Every client's other clients, nearest first (for string removal)."""
-    clients = np.arange(data.first_client, data.first_charger)
-    if clients.size < 2:
-        return [[] for _ in clients]
-    sub = data.dist_m[np.ix_(clients, clients)].copy()
-    np.fill_diagonal(sub, np.inf)
-    order = np.argsort(sub, axis=1, kind="stable")[:, :-1]
-    return (clients[order]).tolist()  # type: ignore[no-any-return]
+    return _Adjacency(data)
 
 
 def _vehicle_lower_bound(data: EngineData) -> int:
@@ -167,6 +237,17 @@ def solve(
     # The construction is usually feasible already: keep it, so that a search cut short
     # by its time limit still returns a feasible plan.
     first = plan.copy() if plan.feasible else None
+    if progress is not None and first is not None:
+        # The first feasible plan exists now, before any local search.
+        progress(
+            Progress(
+                elapsed_s=time.monotonic() - started,
+                iteration=0,
+                feasible=True,
+                vehicles=first.num_vehicles,
+                objective=first.objective(),
+            )
+        )
     search = LocalSearch(plan, rng)
     search.run(plan, penalties, deadline)
     for _ in range(20):
@@ -254,6 +335,7 @@ def solve(
         limited = _fleet_limited(data, best.num_vehicles)
         current = _rebase(best, limited)
         search = LocalSearch(current, rng)
+    search_started = time.monotonic() - started
     while running():
         iteration += 1
         current, candidate = step(current, search)
@@ -267,5 +349,6 @@ def solve(
         "seed": float(seed),
         "feasible": 1.0 if best is not None else 0.0,
         "objective": final.objective(),
+        "search_start_s": search_started,
     }
     return to_solution(final, problem, stats)
