@@ -214,8 +214,9 @@ def publisher(
 
 
 async def listen(url: str, until: float, out: dict[str, Any]) -> None:
-    """Records (stamp, receive time) of every ``vehicle`` push until ``until`` (epoch s)."""
-    pushes: dict[tuple[str, int], tuple[float, float]] = {}
+    """Records (stamp, the service's receive time, our receive time) of every ``vehicle``
+    push until ``until`` (epoch s)."""
+    pushes: dict[tuple[str, int], tuple[float, float, float]] = {}
     async with websockets.connect(url, max_size=None) as ws:
         first = json.loads(await ws.recv())
         assert first["type"] == "snapshot"
@@ -230,7 +231,8 @@ async def listen(url: str, until: float, out: dict[str, Any]) -> None:
             if push.get("type") != "vehicle":
                 continue
             stamp = dt.datetime.fromisoformat(push["timestamp"].replace("Z", "+00:00"))
-            pushes.setdefault((push["vehicle_id"], push["seq"]), (stamp.timestamp(), now))
+            got = dt.datetime.fromisoformat(push["received_at"]).timestamp()
+            pushes.setdefault((push["vehicle_id"], push["seq"]), (stamp.timestamp(), got, now))
     out["pushes"] = pushes
 
 
@@ -305,7 +307,9 @@ def run(
                 except subprocess.TimeoutExpired:
                     proc.kill()
     low, high = began.value + args.warmup, began.value + run_s
-    lat = sorted(now - stamp for stamp, now in out["pushes"].values() if low <= stamp < high)
+    seen = [p for p in out["pushes"].values() if low <= p[0] < high]
+    lat = sorted(now - stamp for stamp, _got, now in seen)
+    to_service = sorted(got - stamp for stamp, got, _now in seen)
     if len(lat) < 2:
         print(f"{args.database:<10} no pushes measured (serve log: {tmp / 'serve.log'})")
         return
@@ -316,6 +320,12 @@ def run(
         f"{q[49] * 1000:>8.1f} {q[98] * 1000:>8.1f} {lat[-1] * 1000:>8.1f} "
         f"{cpu / wall:>9.2f}"
     )
+    if len(to_service) >= 2:
+        q = statistics.quantiles(to_service, n=100)
+        print(
+            f"{'':<10} of which publish to the service's tracker: p50 {q[49] * 1000:.1f} ms, "
+            f"p99 {q[98] * 1000:.1f} ms"
+        )
 
 
 def main() -> None:

@@ -247,12 +247,12 @@ export interface StopUpdate {
   eta_s: number | null;
 }
 
+/** The latest ETAs of a route's remaining stops (s since the plan day's midnight). */
 export interface EtaUpdate {
   type: "eta";
   plan_id: string;
   route_id: string;
-  stop_id: string;
-  eta_s: number | null;
+  stops: { stop_id: string; sequence: number; eta_s: number | null }[];
 }
 
 export type LiveMessage =

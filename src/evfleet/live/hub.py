@@ -2,10 +2,13 @@
 
 Publishers (request threads, the MQTT feed thread) call :meth:`LiveHub.publish` with a
 JSON-ready message; every subscriber of that organisation whose filter accepts it gets the
-encoded text on its own bounded :class:`asyncio.Queue`, on its own event loop. A subscriber
-that falls :attr:`LiveHub.queue_size` messages behind is marked ``overflowed`` and gets no
-more (its WebSocket handler closes the connection, and the client reconnects and starts
-again from a snapshot): a slow browser never holds up the others.
+encoded text, handed to its own event loop. Positions and ETAs are *conflated*: a
+subscriber holds at most one ``vehicle`` push per van and one ``eta`` push per route, the
+newest, so a burst (a broker replaying its queue, a slow browser) costs memory per van,
+not per fix, and the map shows where the vans are now. Other pushes (stop changes,
+events) are kept in order; a subscriber that falls
+:attr:`LiveHub.queue_size` of them behind is marked ``overflowed`` and gets no more (its
+WebSocket handler closes the connection, and the client reconnects from a snapshot).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import asyncio
 import json
 import threading
 import uuid
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,26 +27,43 @@ __all__ = ["LiveHub", "Subscription"]
 
 @dataclass(eq=False)
 class Subscription:
-    """One subscriber: its loop, queue of encoded messages and filter."""
+    """One subscriber: its loop, its pending pushes and its filter."""
 
     organisation_id: uuid.UUID
     loop: asyncio.AbstractEventLoop
-    queue: asyncio.Queue[str]
     accept: Callable[[Mapping[str, Any]], bool]
-    overflowed: bool = field(default=False)
+    limit: int
+    overflowed: bool = False
+    latest: dict[str, str] = field(default_factory=dict)
+    """The newest conflated push (per van, per route's ETAs) not yet sent."""
+    others: deque[str] = field(default_factory=deque)
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def _put(self, text: str) -> None:
+    def _put(self, key: str | None, text: str) -> None:
         if self.overflowed:
             return
-        try:
-            self.queue.put_nowait(text)
-        except asyncio.QueueFull:
-            # Drop what is queued and leave an empty text: the reader wakes, sees the
-            # overflow and closes the connection.
+        if key is not None:
+            self.latest.pop(key, None)  # keep arrival order: newest last
+            self.latest[key] = text
+        elif len(self.others) >= self.limit:
             self.overflowed = True
-            while not self.queue.empty():
-                self.queue.get_nowait()
-            self.queue.put_nowait("")
+            self.others.clear()
+            self.latest.clear()
+        else:
+            self.others.append(text)
+        self.ready.set()
+
+    async def take(self) -> list[str]:
+        """Waits for pushes and returns them all (empty once overflowed)."""
+        await self.ready.wait()
+        self.ready.clear()
+        if self.overflowed:
+            return []
+        out = list(self.others)
+        out += self.latest.values()
+        self.others.clear()
+        self.latest.clear()
+        return out
 
 
 class LiveHub:
@@ -62,8 +83,8 @@ class LiveHub:
         sub = Subscription(
             organisation_id,
             asyncio.get_running_loop(),
-            asyncio.Queue(self.queue_size),
             accept or (lambda _message: True),
+            self.queue_size,
         )
         with self._lock:
             self._subscriptions.setdefault(organisation_id, set()).add(sub)
@@ -89,6 +110,14 @@ class LiveHub:
             subs = list(self._subscriptions.get(organisation_id, ()))
         if not subs:
             return 0
+        kind = message.get("type")
+        key = (
+            f"vehicle:{message['vehicle_id']}"
+            if kind == "vehicle"
+            else f"eta:{message['route_id']}"
+            if kind == "eta"
+            else None
+        )
         text: str | None = None
         sent = 0
         for sub in subs:
@@ -97,7 +126,7 @@ class LiveHub:
             if text is None:
                 text = json.dumps(message, separators=(",", ":"), default=str)
             try:
-                sub.loop.call_soon_threadsafe(sub._put, text)
+                sub.loop.call_soon_threadsafe(sub._put, key, text)
             except RuntimeError:  # the subscriber's loop is closed: it is gone
                 self.unsubscribe(sub)
                 continue

@@ -5,8 +5,9 @@ this feed is the *live* path of ``evfleet serve --mqtt-url``: a separate, non-pe
 subscription (QoS 0, clean start) whose messages go straight to
 :class:`~evfleet.live.LiveTracking` without waiting for a database batch, so that a
 dashboard sees a fix as soon as the broker forwards it. Messages are decoded on paho's
-network thread and tracked on a worker thread, which takes everything queued at once (a
-burst becomes one batch with one transaction for its events). A message that cannot be
+network thread, which pushes each position at once, and tracked on a worker thread, which
+takes everything queued at once (a burst becomes one batch with one transaction for its
+events). A message that cannot be
 decoded is counted and dropped here; the ingester dead-letters it.
 """
 
@@ -74,10 +75,14 @@ class MqttLiveFeed:
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
         self.received += 1
-        item = decode_delivery(message.topic, bytes(message.payload), utcnow(), self.directory)
+        now = utcnow()
+        item = decode_delivery(message.topic, bytes(message.payload), now, self.directory)
         if not isinstance(item, Incoming):
             self.rejected += 1
             return
+        # The position goes out from here at once; the tracking (a few hundred microseconds
+        # a fix, and database work) follows on the worker thread.
+        self.live.push_position(item.organisation_id, item.message, now)
         try:
             self._queue.put_nowait(item)
         except queue.Full:
@@ -99,7 +104,7 @@ class MqttLiveFeed:
             else:
                 stop = True
             for org, messages in batch.items():
-                self.live.handle(org, messages)
+                self.live.handle(org, messages, push=False)
             if stop:
                 return
 

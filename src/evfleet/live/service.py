@@ -7,7 +7,8 @@ message it
 
 1. pushes the van's position and state of charge to the organisation's WebSocket clients
    at once (``{"type": "vehicle", ...}``), before any database work;
-2. feeds the plan's tracker, and stores what the tracker concludes in one transaction:
+2. feeds the plan's tracker, and stores what the tracker concludes in one transaction
+   (on a storing thread of its own, so that positions keep flowing meanwhile):
    stop status and actual times (``plan_stops``), the latest ETA per remaining stop, the
    order life cycle (``dispatched → out_for_delivery`` when the route starts,
    ``→ delivered`` at the stop), and a row in ``tracking_events`` for the events feed;
@@ -26,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import queue
 import threading
 import time
 import uuid
@@ -63,6 +65,9 @@ log = logging.getLogger(__name__)
 
 ACTOR = "tracking"
 """How live tracking appears in order histories."""
+ETA_SAVE_EVERY_S = 60.0
+"""A route's ETAs are written to ``plan_stops`` at most this often (s of the van's time),
+and with each of its stop events; the WebSocket gets every change."""
 FORECAST_EVERY_S = 10.0
 """Live forecasts (ETAs, SoC at the stops, late-risk and energy alerts) are made again at
 most every this many s of a van's time, and after each stop event: the forecast of every
@@ -155,13 +160,20 @@ class LiveTracking:
         settings: TrackerSettings | None = None,
         refresh_s: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        background: bool = True,
     ) -> None:
         self.db = db
         self.hub = hub
         self.settings = settings or TrackerSettings(forecast_every_s=FORECAST_EVERY_S)
         self.refresh_s = refresh_s
+        self.background = background
         self._clock = clock
         self._lock = threading.RLock()
+        self._work: queue.Queue[tuple[uuid.UUID, list[tuple[_Plan, _Route, Event]]] | None] = (
+            queue.Queue()
+        )
+        self._worker: threading.Thread | None = None
+        self._eta_saved: dict[uuid.UUID, float] = {}
         self._plans: dict[uuid.UUID, _Plan | None] = {}  # None: cannot be tracked
         self._by_vehicle: dict[str, _Plan] = {}
         self._vehicles: dict[str, _Vehicle] = {}
@@ -182,21 +194,23 @@ class LiveTracking:
             str(v.id): _Vehicle(v.organisation_id, v.plate, v.name)
             for v in session.scalars(select(m.Vehicle))
         }
-        plans = session.scalars(
-            select(m.Plan)
+        # Ids only: a plan's document (megabytes for a big fleet) is read once, when the
+        # plan is first seen, not at every refresh.
+        ids = session.scalars(
+            select(m.Plan.id)
             .where(m.Plan.status == "dispatched")
             .order_by(m.Plan.dispatched_at.asc().nulls_first())
         ).all()
-        current = {p.id for p in plans}
-        for gone in set(self._plans) - current:
+        for gone in set(self._plans) - set(ids):
             del self._plans[gone]
-        for plan in plans:
-            if plan.id not in self._plans:
-                self._plans[plan.id] = self._load_plan(session, plan)
+        for plan_id in ids:
+            if plan_id not in self._plans:
+                plan = session.get(m.Plan, plan_id)
+                self._plans[plan_id] = None if plan is None else self._load_plan(session, plan)
         # A van on several dispatched plans follows the latest one.
         self._by_vehicle = {}
-        for plan in plans:
-            tracked = self._plans.get(plan.id)
+        for plan_id in ids:
+            tracked = self._plans.get(plan_id)
             if tracked is None:
                 continue
             for vehicle in tracked.routes:
@@ -245,8 +259,30 @@ class LiveTracking:
 
     # ---------------------------------------------------------------------- feeding
 
-    def handle(self, organisation_id: uuid.UUID, messages: Sequence[TelemetryMessage]) -> None:
-        """Tracks ``messages`` of ``organisation_id``'s vans (see the module docstring).
+    def push_position(
+        self, organisation_id: uuid.UUID, message: TelemetryMessage, received_at: dt.datetime
+    ) -> bool:
+        """Pushes one fix's position to the organisation's clients at once, without
+        tracking it (the caller hands it to :meth:`handle` with ``push=False`` later);
+        whether the van is known. Lock-free: it only reads the current assignments."""
+        vid = message.vehicle_id.lower()
+        vehicle = self._vehicles.get(vid)
+        if vehicle is None or vehicle.organisation_id != organisation_id:
+            return False
+        plan = self._by_vehicle.get(vid)
+        route = plan.routes.get(vid) if plan is not None else None
+        self.hub.publish(organisation_id, vehicle_message(message, vehicle, route, received_at))
+        return True
+
+    def handle(
+        self,
+        organisation_id: uuid.UUID,
+        messages: Sequence[TelemetryMessage],
+        *,
+        push: bool = True,
+    ) -> None:
+        """Tracks ``messages`` of ``organisation_id``'s vans (see the module docstring);
+        ``push=False`` when :meth:`push_position` already pushed their positions.
 
         Never raises for bad data or a database error: they are logged and counted in
         :attr:`errors` (telemetry is stored by the ingester whatever happens here).
@@ -255,12 +291,14 @@ class LiveTracking:
             return
         with self._lock:
             try:
-                self._handle(organisation_id, messages)
+                self._handle(organisation_id, messages, push)
             except Exception:
                 self.errors += 1
                 log.exception("live tracking failed for a batch of %d message(s)", len(messages))
 
-    def _handle(self, organisation_id: uuid.UUID, messages: Sequence[TelemetryMessage]) -> None:
+    def _handle(
+        self, organisation_id: uuid.UUID, messages: Sequence[TelemetryMessage], push: bool
+    ) -> None:
         now = self._clock()
         unknown = any(m_.vehicle_id.lower() not in self._vehicles for m_ in messages)
         if now - self._refreshed_at >= self.refresh_s or (
@@ -270,6 +308,9 @@ class LiveTracking:
                 self._refresh(session)
         found: list[tuple[_Plan, _Route, Event]] = []
         received = m.utcnow()
+        tracked: list[tuple[_Plan, _Route, TelemetryMessage]] = []
+        # Every position first (cheap), then the trackers: the last fix of a burst does not
+        # wait for the tracking of all the others before it shows on the map.
         for message in messages:
             vid = message.vehicle_id.lower()
             vehicle = self._vehicles.get(vid)
@@ -278,9 +319,13 @@ class LiveTracking:
             self.messages += 1
             plan = self._by_vehicle.get(vid)
             route = plan.routes.get(vid) if plan is not None else None
-            self.hub.publish(organisation_id, vehicle_message(message, vehicle, route, received))
-            if plan is None or route is None or plan.organisation_id != organisation_id:
-                continue
+            if push:
+                self.hub.publish(
+                    organisation_id, vehicle_message(message, vehicle, route, received)
+                )
+            if plan is not None and route is not None and plan.organisation_id == organisation_id:
+                tracked.append((plan, route, message))
+        for plan, route, message in tracked:
             # No receive time: the storage window already refused far-future fixes, and a
             # simulated day may run ahead of the wall clock.
             for event in plan.tracker.ingest(message):
@@ -288,11 +333,50 @@ class LiveTracking:
                     found.append((plan, route, event))
         if not found:
             return
+        if not self.background:
+            self._commit(organisation_id, found)
+            return
+        if self._worker is None or not self._worker.is_alive():
+            self._worker = threading.Thread(
+                target=self._store_forever, name="evfleet-live-store", daemon=True
+            )
+            self._worker.start()
+        self._work.put((organisation_id, found))
+
+    def flush(self, timeout_s: float = 30.0) -> bool:
+        """Waits until what was handled so far is stored and pushed; whether it was."""
+        deadline = time.monotonic() + timeout_s
+        while self._work.unfinished_tasks:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    def _store_forever(self) -> None:
+        # Database work on its own thread, so that positions keep flowing while a
+        # transaction runs (the database drivers release the GIL while they wait).
+        while True:
+            item = self._work.get()
+            try:
+                if item is None:
+                    return
+                self._commit(*item)
+            except Exception:
+                self.errors += 1
+                log.exception("live tracking could not store a batch of events")
+            finally:
+                self._work.task_done()
+
+    def _commit(self, organisation_id: uuid.UUID, found: list[tuple[_Plan, _Route, Event]]) -> None:
         pending = _Pending()
+        stopped = {route.route_id for _, route, event in found if not isinstance(event, EtaEvent)}
         with self.db.sessions() as session:
             scope = Scope(session, organisation_id)
             for plan, route, event in found:
-                self._store(scope, plan, route, event, pending)
+                if isinstance(event, EtaEvent):
+                    self._store_etas(scope, route, event, pending, save=route.route_id in stopped)
+                else:
+                    self._store(scope, plan, route, event, pending)
             session.commit()
         for org, push in pending.pushes:
             self.hub.publish(org, push)
@@ -305,10 +389,7 @@ class LiveTracking:
         org = scope.organisation_id
         day_start = plan.tracker.day_start
         assert day_start is not None  # set by the first message
-        if isinstance(event, EtaEvent):
-            self._store_etas(scope, route, event, pending)
-            return
-        if isinstance(event, IgnoredEvent):
+        if isinstance(event, EtaEvent | IgnoredEvent):
             return
         at = day_start + dt.timedelta(seconds=event.time_s)
         row = m.TrackingEvent(
@@ -443,33 +524,41 @@ class LiveTracking:
         else:
             row.message = f"{route.label} is back at the depot at {_clock(event.event_s)}"
 
-    def _store_etas(self, scope: Scope, route: _Route, event: EtaEvent, pending: _Pending) -> None:
+    def _store_etas(
+        self, scope: Scope, route: _Route, event: EtaEvent, pending: _Pending, *, save: bool
+    ) -> None:
+        """Pushes a route's new ETAs; stores them with a stop event of the route (``save``)
+        or when the stored ones are :data:`ETA_SAVE_EVERY_S` old (in the van's time)."""
         changes = []
         for forecast in event.forecast.stops:
             ref = route.stops.get(forecast.stop.sequence)
             if ref is None or forecast.arrived:
                 continue
-            changes.append({"stop_id": ref[0], "eta": _num(forecast.arrival_s)})
+            changes.append((ref[0], forecast.stop.sequence, _num(forecast.arrival_s)))
         if not changes:
             return
-        session = scope.session
-        session.flush()
-        session.execute(  # ORM bulk update by primary key
-            update(m.PlanStop), [{"id": c["stop_id"], "eta_s": c["eta"]} for c in changes]
-        )
-        for c in changes:
-            pending.pushes.append(
-                (
-                    scope.organisation_id,
-                    {
-                        "type": "eta",
-                        "plan_id": str(route.plan_id),
-                        "route_id": str(route.route_id),
-                        "stop_id": str(c["stop_id"]),
-                        "eta_s": c["eta"],
-                    },
-                )
+        saved = self._eta_saved.get(route.route_id)
+        if save or saved is None or event.time_s - saved >= ETA_SAVE_EVERY_S:
+            self._eta_saved[route.route_id] = event.time_s
+            session = scope.session
+            session.flush()
+            session.execute(  # ORM bulk update by primary key
+                update(m.PlanStop), [{"id": stop_id, "eta_s": eta} for stop_id, _, eta in changes]
             )
+        pending.pushes.append(
+            (
+                scope.organisation_id,
+                {
+                    "type": "eta",
+                    "plan_id": str(route.plan_id),
+                    "route_id": str(route.route_id),
+                    "stops": [
+                        {"stop_id": str(stop_id), "sequence": sequence, "eta_s": eta}
+                        for stop_id, sequence, eta in changes
+                    ],
+                },
+            )
+        )
 
 
 def event_out(row: m.TrackingEvent) -> dict[str, Any]:

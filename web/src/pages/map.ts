@@ -370,9 +370,11 @@ export async function mapPage({ root, ctx, query }: PageArgs): Promise<Cleanup> 
   }
 
   function updateEta(update: EtaUpdate): void {
-    const key = stopIds.get(update.stop_id);
-    const entry = key ? stops.get(key) : undefined;
-    if (entry) entry.stop = { ...entry.stop, eta_s: update.eta_s };
+    for (const item of update.stops) {
+      const key = stopIds.get(item.stop_id) ?? stopKey(update.route_id, item.sequence);
+      const entry = stops.get(key);
+      if (entry) entry.stop = { ...entry.stop, eta_s: item.eta_s };
+    }
   }
 
   function updateStop(update: StopUpdate): void {

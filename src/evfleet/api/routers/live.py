@@ -6,8 +6,9 @@ delivered, alerts). ``/live/ws`` is a WebSocket: a browser cannot send an Author
 header there, so the login token (or API key) comes as the ``access_token`` query
 parameter. It sends a ``snapshot`` first, then every ``vehicle``, ``stop``, ``eta`` and
 ``event`` push of the organisation (drivers: only their own vans) as JSON text frames.
-Closing codes: 4401 bad credential, 4403 role not allowed, 4408 the client fell too far
-behind (reconnect for a fresh snapshot).
+Positions are conflated per van (a slow client gets each van's newest fix, not every
+one). Closing codes: 4401 bad credential, 4403 role not allowed, 4408 the client fell too
+far behind on the other pushes (reconnect for a fresh snapshot).
 """
 
 from __future__ import annotations
@@ -162,19 +163,20 @@ async def live_socket(
         await websocket.send_json({"type": "snapshot", "vehicles": snapshot})
         receiver = asyncio.ensure_future(websocket.receive_text())
         while True:
-            getter = asyncio.ensure_future(sub.queue.get())
+            getter = asyncio.ensure_future(sub.take())
             done, _ = await asyncio.wait({getter, receiver}, return_when=asyncio.FIRST_COMPLETED)
             if receiver in done:
                 getter.cancel()
                 receiver.result()  # raises WebSocketDisconnect when the client left
                 receiver = asyncio.ensure_future(websocket.receive_text())
                 continue
-            text = getter.result()
+            texts = getter.result()
             if sub.overflowed:
                 receiver.cancel()
                 await websocket.close(code=4408, reason="too far behind; reconnect")
                 return
-            await websocket.send_text(text)
+            for text in texts:
+                await websocket.send_text(text)
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
