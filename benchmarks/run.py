@@ -177,11 +177,14 @@ def run_once(
     recharge: str | None = None,
     convention: str | None = None,
     solver: str = EVFLEET,
+    per_customer_s: float = 0.0,
 ) -> RunResult:
     """Reads ``path``, solves it with ``seed`` and checks the plan. Never raises.
 
     ``solver`` is :data:`EVFLEET` or the name of a baseline (:data:`baselines.BASELINES`),
-    which gets the same problem and whose plan is checked the same way."""
+    which gets the same problem and whose plan is checked the same way. With
+    ``per_customer_s`` the time limit is the larger of ``time_limit_s`` and that many
+    seconds per customer (the WCCI-2020 protocol: n/10 s, at least 5 s)."""
     name = instance_name(Path(path))
     objective, hierarchical = "", False
     bks_cost: float | None = None
@@ -202,6 +205,7 @@ def run_once(
             listed = getattr(bks, "listed_cost", None)
             bks_cost = float(bks.cost if listed is None else listed)
             bks_vehicles = None if bks.vehicles is None else int(bks.vehicles)
+        time_limit_s = max(time_limit_s, per_customer_s * problem.num_clients)
         start = time.perf_counter()
         if solver == EVFLEET:
             solution = solve(problem, time_limit_s=time_limit_s, seed=seed)
@@ -391,6 +395,7 @@ def run_benchmark(
     convention: str | None = None,
     on_done: Callable[[RunResult, int, int], None] | None = None,
     solver: str = EVFLEET,
+    per_customer_s: float = 0.0,
 ) -> list[Row]:
     """Solves every instance ``runs`` times (seeds ``seed..seed+runs-1``) and checks each plan.
 
@@ -415,11 +420,13 @@ def run_benchmark(
     _init_worker()  # in-process runs, and inherited by forked workers
     if jobs == 1:
         for path, s in tasks:
-            record(run_once(path, s, time_limit_s, recharge, convention, solver))
+            record(run_once(path, s, time_limit_s, recharge, convention, solver, per_customer_s))
     else:
         with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker) as pool:
             futures: dict[Future[RunResult], tuple[str, int]] = {
-                pool.submit(run_once, path, s, time_limit_s, recharge, convention, solver): (
+                pool.submit(
+                    run_once, path, s, time_limit_s, recharge, convention, solver, per_customer_s
+                ): (
                     path,
                     s,
                 )
@@ -946,6 +953,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--runs", type=int, default=1, metavar="K", help="runs per instance")
     parser.add_argument(
+        "--seconds-per-customer",
+        type=float,
+        default=0.0,
+        metavar="X",
+        help="time limit: the larger of --time-limit and X s per customer (WCCI: 0.1)",
+    )
+    parser.add_argument(
         "--jobs",
         type=int,
         default=os.cpu_count() or 1,
@@ -980,8 +994,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.time_limit <= 0 or args.runs < 1 or args.jobs < 1:
-        parser.error("--time-limit must be > 0, --runs and --jobs at least 1")
+    if args.time_limit <= 0 or args.runs < 1 or args.jobs < 1 or args.seconds_per_customer < 0:
+        parser.error(
+            "--time-limit must be > 0, --runs and --jobs at least 1, "
+            "--seconds-per-customer at least 0"
+        )
     command = shlex.join(sys.orig_argv if argv is None else ["benchmarks/run.py", *argv])
     # Wide enough for the table when output goes to a file or CI log instead of a terminal.
     console = Console(width=None if sys.stdout.isatty() else 140)
@@ -1047,6 +1064,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         recharge=args.recharge,
         convention=args.convention,
         on_done=on_done,
+        per_customer_s=args.seconds_per_customer,
     )
     summary = summarize(rows)
     console.print(rich_table(rows, title=f"{args.set} ({args.time_limit:g} s, {args.runs} run(s))"))
