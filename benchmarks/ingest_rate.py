@@ -21,14 +21,11 @@ printed after the rate (the database server's figure counts all its processes).
 from __future__ import annotations
 
 import argparse
-import getpass
 import multiprocessing as mp
 import os
 import resource
-import shutil
 import socket
 import struct
-import subprocess
 import tempfile
 import time
 import uuid
@@ -40,6 +37,7 @@ import paho.mqtt.client as mqtt
 import sqlalchemy as sa
 from paho.mqtt.enums import CallbackAPIVersion
 
+from _broker import own_broker
 from evfleet.ingest.mqtt import BrokerAddress, MqttIngester, parse_mqtt_url
 from evfleet.ingest.testing import Fleet, add_fleet, sample
 from evfleet.ingest.writer import BatchWriter, TelemetryStore, VehicleDirectory
@@ -135,45 +133,6 @@ def _publish_raw(
         pending = pending[whole:]
     sock.sendall(b"\xe0\x00")  # DISCONNECT
     sock.close()
-
-
-# ----------------------------------------------------------------------------- broker
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def _own_broker() -> Iterator[tuple[str, int]]:
-    """A private Mosquitto on a free port that queues without limit; yields (url, pid)."""
-    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    port = _free_port()
-    with tempfile.TemporaryDirectory() as tmp:
-        conf = Path(tmp) / "mosquitto.conf"
-        conf.write_text(
-            f"user {getpass.getuser()}\nlistener {port} 127.0.0.1\nallow_anonymous true\n"
-            "max_queued_messages 0\nmax_inflight_messages 0\n"
-        )
-        log = (Path(tmp) / "mosquitto.log").open("wb")
-        process = subprocess.Popen([binary, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 10
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError("mosquitto did not start") from None
-                    time.sleep(0.05)
-            yield f"mqtt://127.0.0.1:{port}", process.pid
-        finally:
-            process.terminate()
-            process.wait(10)
-            log.close()
 
 
 # ------------------------------------------------------------------------ accounting
@@ -366,7 +325,7 @@ def _broker(args: argparse.Namespace) -> Iterator[int | None]:
     if args.mqtt is not None:
         yield None
         return
-    with _own_broker() as (url, pid):
+    with own_broker() as (url, pid):
         args.mqtt = url
         yield pid
 
