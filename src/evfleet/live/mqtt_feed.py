@@ -54,7 +54,7 @@ class MqttLiveFeed:
         self.received = 0
         self.dropped = 0
         self.rejected = 0
-        self._queue: queue.Queue[Incoming | None] = queue.Queue(max_queue)
+        self._queue: queue.Queue[tuple[Incoming, bool] | None] = queue.Queue(max_queue)
         self._thread: threading.Thread | None = None
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
@@ -82,29 +82,32 @@ class MqttLiveFeed:
             return
         # The position goes out from here at once; the tracking (a few hundred microseconds
         # a fix, and database work) follows on the worker thread.
-        self.live.push_position(item.organisation_id, item.message, now)
+        pushed = self.live.push_position(item.organisation_id, item.message, now)
         try:
-            self._queue.put_nowait(item)
+            self._queue.put_nowait((item, pushed))
         except queue.Full:
             self.dropped += 1  # tracking is behind; the ingester still stores it
 
     def _run(self) -> None:
         while True:
-            item = self._queue.get()
-            if item is None:
+            entry = self._queue.get()
+            if entry is None:
                 return
-            batch: dict[uuid.UUID, list[TelemetryMessage]] = {}
+            # (organisation, pushed already) -> messages. A van not known yet when its fix
+            # arrived (before the first refresh) was not pushed: tracking pushes it.
+            batch: dict[tuple[uuid.UUID, bool], list[TelemetryMessage]] = {}
             stop = False
-            while item is not None:
-                batch.setdefault(item.organisation_id, []).append(item.message)
+            while entry is not None:
+                item, pushed = entry
+                batch.setdefault((item.organisation_id, pushed), []).append(item.message)
                 try:
-                    item = self._queue.get_nowait()
+                    entry = self._queue.get_nowait()
                 except queue.Empty:
                     break
             else:
                 stop = True
-            for org, messages in batch.items():
-                self.live.handle(org, messages, push=False)
+            for (org, pushed), messages in batch.items():
+                self.live.handle(org, messages, push=not pushed)
             if stop:
                 return
 
