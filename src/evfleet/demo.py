@@ -400,6 +400,7 @@ def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> None:
         server.run()
     finally:
         stop.set()
+        application.state.live_tracking.flush(10.0)
         worker.terminate()
         worker.join(10)
         thread.join(5)

@@ -53,6 +53,7 @@ def serve(
     finally:
         if feed is not None:
             feed.stop()
+        application.state.live_tracking.flush(10.0)  # store what was tracked last
         if process is not None:
             process.terminate()
             process.join(10)

@@ -183,11 +183,6 @@ class LiveTracking:
 
     # ------------------------------------------------------------------ assignments
 
-    def refresh(self) -> None:
-        """Re-reads the dispatched plans and the vehicles (normally done on its own)."""
-        with self._lock, self.db.sessions() as session:
-            self._refresh(session)
-
     def _refresh(self, session: Session) -> None:
         self._refreshed_at = self._clock()
         self._vehicles = {
@@ -250,12 +245,6 @@ class LiveTracking:
             log.warning("plan %s cannot be tracked: %s", plan.id, exc)
             return None
         return _Plan(plan.id, plan.organisation_id, tracker, routes)
-
-    def route_of(self, vehicle_id: str) -> _Route | None:
-        """The dispatched route ``vehicle_id`` drives (as known at the last refresh)."""
-        with self._lock:
-            plan = self._by_vehicle.get(vehicle_id.lower())
-            return None if plan is None else plan.routes.get(vehicle_id.lower())
 
     # ---------------------------------------------------------------------- feeding
 
