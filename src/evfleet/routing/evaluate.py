@@ -4,7 +4,8 @@ A route is a list of client and charger locations between leaving and returning 
 depot. Evaluation simulates it once, forward: load, time (with Vidal et al.'s *time warp*
 for lateness, so that infeasible routes still get a meaningful penalty), and energy. At a
 charger the vehicle fills up under the full-recharge policy, and under the partial policy
-charges just enough to reach the next charger or the depot. The simulation itself is
+charges enough to reach the next charger or the depot, and more where it would wait for
+a window before the next charger anyway (less to charge there). The simulation itself is
 compiled: :func:`evfleet.routing.kernels.evaluate_route` is the engine's one
 implementation, and :meth:`Evaluator.evaluate` wraps it for Python callers. This is the
 planner's own code; the checker (:mod:`evfleet.checker`) recomputes everything

@@ -346,6 +346,104 @@ def _curve_time(kd: Any, t: int, k: int, energy: float) -> float:
 
 
 @njit(cache=True)
+def _curve_energy(kd: Any, t: int, k: int, seconds: float) -> float:
+    """Energy in Wh reached after charging ``seconds`` from empty on the curve of type
+    ``t`` at charger ``k`` (the inverse of :func:`_curve_time`)."""
+    es = kd.curve_energy[t, k]
+    ts = kd.curve_time[t, k]
+    m = kd.curve_len[t, k]
+    if seconds <= ts[0]:
+        return float(es[0])
+    if seconds >= ts[m - 1]:
+        return float(es[m - 1])
+    lo = 0
+    hi = m - 1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if ts[mid] <= seconds:
+            lo = mid
+        else:
+            hi = mid
+    slope = (es[lo + 1] - es[lo]) / (ts[lo + 1] - ts[lo])
+    return float(slope * (seconds - ts[lo]) + es[lo])
+
+
+@njit(cache=True)
+def charge_reached(kd: Any, t: int, k: int, from_wh: float, seconds: float) -> float:
+    """Energy in Wh after charging ``seconds`` from ``from_wh`` at charger number ``k``
+    (the inverse of :func:`charge_time`)."""
+    if seconds <= 0.0:
+        return from_wh
+    rate = kd.charger_rate[t, k]
+    if not math.isnan(rate):
+        return float(from_wh + seconds / rate) if rate > 0.0 else np.inf
+    return _curve_energy(kd, t, k, _curve_time(kd, t, k, from_wh) + seconds)
+
+
+@njit(cache=True)
+def _use_waiting(
+    kd: Any,
+    t: int,
+    route: Any,
+    n: int,
+    energies: Any,
+    pos: int,
+    nxt: int,
+    energy: float,
+    low: float,
+    time: float,
+) -> float:
+    """Partial recharge at the charger ``route[pos]``: how far above ``low`` Wh (enough to
+    reach the next charger, ``route[nxt]``) to charge, in Wh, using the waiting time ahead.
+
+    Charging more here delays the stops up to the next charger; as long as the delay is
+    no more than the waiting before that charger and breaks no window on the way, the next
+    charger is reached at the same time and has less to charge, so the route gets
+    shorter in time at no cost. The extra charge is at most what the next charger would
+    have charged (so that later stops are never later) and fits in the battery.
+    ``time`` is when charging starts here, in s.
+    """
+    battery = kd.type_battery[t]
+    first_charger = kd.first_charger
+    # Energy needed to reach the charger after the next one (or the depot).
+    need = 0.0
+    for q in range(pos + 1, n + 1):
+        need += energies[q]
+        if q < n and q > nxt and route[q] >= first_charger:
+            break
+    high = min(need, battery)
+    if not high > low:
+        return low
+    k = route[pos] - first_charger
+    late = kd.late
+    early = kd.early
+    dur = kd.dur
+    clock = time + charge_time(kd, t, k, energy, low)
+    slack = late[route[pos]] - clock
+    waits = 0.0
+    prev = route[pos]
+    for q in range(pos + 1, nxt + 1):
+        v = route[q]
+        clock += dur[prev, v]
+        if clock < early[v]:
+            waits += early[v] - clock
+            clock = early[v]
+        if q < nxt:
+            room = late[v] - clock
+            if room < 0.0:
+                room = 0.0
+            if waits + room < slack:
+                slack = waits + room
+            clock += kd.service[v]
+        prev = v
+    delay = min(slack, waits)
+    if not delay > 0.0:
+        return low
+    reached = charge_reached(kd, t, k, low, delay)
+    return min(reached, high)
+
+
+@njit(cache=True)
 def charge_time(kd: Any, t: int, k: int, from_wh: float, to_wh: float) -> float:
     """Seconds for vehicle type ``t`` to charge from ``from_wh`` to ``to_wh`` at charger
     number ``k`` (0 if not above)."""
@@ -376,8 +474,9 @@ def evaluate_route(
     same for charging that ends after the charger closes, for the return after the shift
     end and for a route longer than the maximum duration. Energy falling below zero on an
     arc adds to the deficit and is clamped at zero. At a charger an electric vehicle
-    fills up (full recharge) or charges just enough to reach the next charger or the
-    depot, capped at the battery (partial recharge); charging time follows the charger's
+    fills up (full recharge) or charges enough to reach the next charger or the depot,
+    capped at the battery, plus what waiting ahead allows (partial recharge, see
+    :func:`_use_waiting`); charging time follows the charger's
     rate or curve, and the energy is paid at the charger's price. A vehicle type with an
     unlimited battery has nothing to fill. A diesel vehicle cannot charge: each charger
     visit counts 1 Wh of deficit, so that such a route is never feasible.
@@ -459,11 +558,15 @@ def evaluate_route(
                 target = battery if battery < np.inf else energy
             else:
                 need = 0.0
+                nxt = n
                 for q in range(pos + 1, n + 1):
                     need += energies[q]
                     if q < n and route[q] >= first_charger:
+                        nxt = q
                         break
                 target = min(need, battery) if need > energy else energy
+                if nxt < n and target < battery:
+                    target = _use_waiting(kd, t, route, n, energies, pos, nxt, energy, target, time)
             amount = target - energy
             if not amount > 0.0:
                 amount = 0.0
