@@ -2,15 +2,16 @@
 
 Usage (from the repository root)::
 
-    python benchmarks/run.py SET --time-limit S [--runs K] [--jobs J] [--seed N]
+    python benchmarks/run.py SET --time-limit S [--runs K] [--jobs J] [--workers W] [--seed N]
         [--filter GLOB] [--recharge full|partial] [--convention hierarchical|dimacs]
         [--baseline pyvrp|routingblocks] [--shared PATH] [--out DIR]
 
 ``SET`` is one of :data:`SETS`. The instances live in ``../shared/benchmarks/<folder>``
 relative to the repository root (``--shared`` points elsewhere). Every instance is solved
 ``K`` times with seeds ``N .. N+K-1``; the runs are spread over ``J`` worker processes, each
-solve single-threaded. Every plan is checked by :func:`evfleet.checker.check` (the solver's
-own figures are not used) and compared with :func:`evfleet.io.instances.bks_for`.
+solve single-threaded unless ``--workers W`` gives it ``W`` cores (evfleet's portfolio).
+Every plan is checked by :func:`evfleet.checker.check` (the solver's own figures are not
+used) and compared with :func:`evfleet.io.instances.bks_for`.
 
 With ``--baseline NAME`` a reference solver (:mod:`baselines`: PyVRP on Solomon with the
 DIMACS convention, RoutingBlocks' EVRPTW-PR ALNS on ten Schneider instances with partial
@@ -178,13 +179,16 @@ def run_once(
     convention: str | None = None,
     solver: str = EVFLEET,
     per_customer_s: float = 0.0,
+    workers: int = 1,
 ) -> RunResult:
     """Reads ``path``, solves it with ``seed`` and checks the plan. Never raises.
 
     ``solver`` is :data:`EVFLEET` or the name of a baseline (:data:`baselines.BASELINES`),
     which gets the same problem and whose plan is checked the same way. With
     ``per_customer_s`` the time limit is the larger of ``time_limit_s`` and that many
-    seconds per customer (the WCCI-2020 protocol: n/10 s, at least 5 s)."""
+    seconds per customer (the WCCI-2020 protocol: n/10 s, at least 5 s). ``workers`` > 1
+    runs evfleet's portfolio (``evfleet solve --workers``: that many independent searches
+    with seeds ``seed`` .. ``seed + workers - 1``, one per core, the best kept)."""
     name = instance_name(Path(path))
     objective, hierarchical = "", False
     bks_cost: float | None = None
@@ -193,6 +197,7 @@ def run_once(
         from evfleet.checker import check
         from evfleet.io.instances import bks_for, read_instance
         from evfleet.problem import Objective
+        from evfleet.routing.portfolio import solve_portfolio
         from evfleet.routing.solve import solve
 
         problem = read_instance(path, recharge=recharge, convention=convention)
@@ -207,7 +212,11 @@ def run_once(
             bks_vehicles = None if bks.vehicles is None else int(bks.vehicles)
         time_limit_s = max(time_limit_s, per_customer_s * problem.num_clients)
         start = time.perf_counter()
-        if solver == EVFLEET:
+        if solver == EVFLEET and workers > 1:
+            solution = solve_portfolio(
+                problem, workers=workers, time_limit_s=time_limit_s, seed=seed
+            )
+        elif solver == EVFLEET:
             solution = solve(problem, time_limit_s=time_limit_s, seed=seed)
         else:
             solution = _load_baselines().BASELINES[solver].solve(problem, time_limit_s, seed)
@@ -396,13 +405,15 @@ def run_benchmark(
     on_done: Callable[[RunResult, int, int], None] | None = None,
     solver: str = EVFLEET,
     per_customer_s: float = 0.0,
+    workers: int = 1,
 ) -> list[Row]:
     """Solves every instance ``runs`` times (seeds ``seed..seed+runs-1``) and checks each plan.
 
     With ``jobs == 1`` everything runs in this process; otherwise the runs are spread over a
     :class:`ProcessPoolExecutor` of ``jobs`` workers. ``on_done(result, done, total)`` is
     called after each run. Rows come back in the order of ``paths``. ``solver`` picks
-    evfleet (default) or a baseline (:func:`run_once`).
+    evfleet (default) or a baseline, ``workers`` the cores of each evfleet solve
+    (:func:`run_once`).
     """
     if runs < 1 or jobs < 1:
         raise ValueError("runs and jobs must be at least 1")
@@ -420,12 +431,24 @@ def run_benchmark(
     _init_worker()  # in-process runs, and inherited by forked workers
     if jobs == 1:
         for path, s in tasks:
-            record(run_once(path, s, time_limit_s, recharge, convention, solver, per_customer_s))
+            record(
+                run_once(
+                    path, s, time_limit_s, recharge, convention, solver, per_customer_s, workers
+                )
+            )
     else:
         with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker) as pool:
             futures: dict[Future[RunResult], tuple[str, int]] = {
                 pool.submit(
-                    run_once, path, s, time_limit_s, recharge, convention, solver, per_customer_s
+                    run_once,
+                    path,
+                    s,
+                    time_limit_s,
+                    recharge,
+                    convention,
+                    solver,
+                    per_customer_s,
+                    workers,
                 ): (
                     path,
                     s,
@@ -670,6 +693,7 @@ def write_markdown(
     time_limit_s: float,
     runs: int,
     jobs: int,
+    workers: int = 1,
 ) -> None:
     summary = summarize(rows)
     revision = git_revision()
@@ -680,7 +704,8 @@ def write_markdown(
         f"- command: `{command}`",
         f"- machine: {machine_description()}",
         f"- evfleet revision: {revision or 'unknown'}",
-        f"- time limit {time_limit_s:g} s per run, {runs} run(s) per instance, {jobs} job(s)",
+        f"- time limit {time_limit_s:g} s per run, {runs} run(s) per instance, {jobs} job(s), "
+        f"{workers} core(s) per evfleet run",
         f"- objective: {', '.join(sorted({r.objective for r in rows if r.objective})) or '-'}",
         "",
         *(f"- {line}" for line in summary.lines()),
@@ -966,6 +991,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="J",
         help="worker processes (default: number of CPUs)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="W",
+        help="cores per evfleet solve (evfleet solve --workers: W independent searches, "
+        "the best kept; default 1); use --jobs 1 --workers 2 on two cores",
+    )
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="first seed")
     parser.add_argument("--filter", metavar="GLOB", help="only instances whose name matches")
     parser.add_argument("--recharge", choices=("full", "partial"), help="recharge policy")
@@ -994,15 +1027,23 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.time_limit <= 0 or args.runs < 1 or args.jobs < 1 or args.seconds_per_customer < 0:
+    if (
+        args.time_limit <= 0
+        or args.runs < 1
+        or args.jobs < 1
+        or args.workers < 1
+        or args.seconds_per_customer < 0
+    ):
         parser.error(
-            "--time-limit must be > 0, --runs and --jobs at least 1, "
+            "--time-limit must be > 0, --runs, --jobs and --workers at least 1, "
             "--seconds-per-customer at least 0"
         )
     command = shlex.join(sys.orig_argv if argv is None else ["benchmarks/run.py", *argv])
     # Wide enough for the table when output goes to a file or CI log instead of a terminal.
     console = Console(width=None if sys.stdout.isatty() else 140)
     baseline = None
+    if args.baseline is not None and args.workers > 1:
+        parser.error("--baseline compares single-core solves: leave --workers at 1")
     if args.baseline is not None:
         baselines = _load_baselines()
         baseline = baselines.BASELINES[args.baseline]
@@ -1039,6 +1080,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     console.print(
         f"{args.set}: {len(paths)} instance(s) x {args.runs} run(s), "
         f"{args.time_limit:g} s each, {jobs} job(s)"
+        + (f" of {args.workers} cores each" if args.workers > 1 else "")
         + (f", then the same with {args.baseline}" if baseline is not None else "")
     )
 
@@ -1065,6 +1107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         convention=args.convention,
         on_done=on_done,
         per_customer_s=args.seconds_per_customer,
+        workers=args.workers,
     )
     summary = summarize(rows)
     console.print(rich_table(rows, title=f"{args.set} ({args.time_limit:g} s, {args.runs} run(s))"))
@@ -1085,6 +1128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         time_limit_s=args.time_limit,
         runs=args.runs,
         jobs=jobs,
+        workers=args.workers,
     )
     console.print(f"results: {md_path}", markup=False, highlight=False, soft_wrap=True)
     console.print(f"         {csv_path}", markup=False, highlight=False, soft_wrap=True)

@@ -151,6 +151,27 @@ def test_two_tiny_schneider_instances_are_solved_checked_and_compared(tmp_path: 
     markdown = md_path.read_text(encoding="utf-8")
     assert "benchmarks/run.py schneider-small --time-limit 0.5" in markdown
     assert "all feasible: yes" in markdown
+    assert "1 core(s) per evfleet run" in markdown
+
+
+@needs_shared
+@needs_engine
+def test_workers_run_the_portfolio_on_each_instance() -> None:
+    (path,) = harness.select_instances("schneider-small", SHARED, "c101C5")
+    result = harness.run_once(str(path), 0, 0.5, workers=2)
+    assert result.feasible, result.error
+    assert result.vehicles == 2
+    # Two searches of 0.5 s each, side by side: the iterations are worker 0's.
+    assert result.iterations is not None and result.iterations > 0
+
+
+def test_workers_must_be_positive_and_baselines_single_core() -> None:
+    with pytest.raises(SystemExit) as exc:
+        harness.main(["schneider-small", "--time-limit", "1", "--workers", "0"])
+    assert exc.value.code == 2
+    with pytest.raises(SystemExit) as exc:
+        harness.main(["solomon", "--time-limit", "1", "--baseline", "pyvrp", "--workers", "2"])
+    assert exc.value.code == 2
 
 
 # --------------------------------------------------------------------------------------
