@@ -5,7 +5,6 @@ under ``CI=true``, where they fail."""
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,17 +15,6 @@ from evfleet.store.db import Database
 from evfleet.store.testing import postgres_unreachable, reset_schema, throwaway_database
 
 BACKENDS = ["sqlite", "postgresql"]
-
-
-def require_binary(name: str) -> str:
-    path = shutil.which(name) or (
-        f"/usr/sbin/{name}" if os.path.exists(f"/usr/sbin/{name}") else None
-    )
-    if path is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{name} is not installed (CI=true)")
-        pytest.skip(f"{name} is not installed")
-    return path
 
 
 @pytest.fixture(scope="session")

@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import getpass
+import os
 import shutil
 import signal
 import socket
 import subprocess
 import time
 from pathlib import Path
+
+import pytest
+
+
+def require_binary(name: str) -> str:
+    path = shutil.which(name) or (
+        f"/usr/sbin/{name}" if os.path.exists(f"/usr/sbin/{name}") else None
+    )
+    if path is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{name} is not installed (CI=true)")
+        pytest.skip(f"{name} is not installed")
+    return path
 
 
 def free_port() -> int:

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
-from conftest import require_binary
-from own_broker import OwnBroker
+from own_broker import OwnBroker, require_binary
 from paho.mqtt.enums import CallbackAPIVersion
 
 from evfleet.ingest.mosquitto_auth import (
