@@ -129,10 +129,6 @@ def to_solution(plan: Plan, problem: Problem, stats: dict[str, float]) -> Soluti
 
 ROUTE_MINIMISATION_SHARE = 0.5
 """Share of the budget (time or iterations) that route minimisation may take."""
-ROUTE_ELIMINATION_SHARE = 0.25
-"""Share of the budget that one attempt to take a vehicle away may take: an attempt that
-fails within it (usually because the fleet is already the smallest possible) leaves the
-rest of the minimisation share to distance minimisation."""
 
 
 def _fleet_limited(data: EngineData, count: int) -> Evaluator:
@@ -319,23 +315,15 @@ def solve(
         # feasible again; repeat while it succeeds within its share of the budget.
         lower = _vehicle_lower_bound(data)
 
-        attempt_started = 0.0
-
         def go_on() -> bool:
             nonlocal iteration
-            spent = fraction()
-            if (
-                spent >= ROUTE_MINIMISATION_SHARE
-                or spent - attempt_started >= ROUTE_ELIMINATION_SHARE
-                or not running()
-            ):
+            if fraction() >= ROUTE_MINIMISATION_SHARE or not running():
                 return False
             iteration += 1
             report()
             return True
 
         while best.num_vehicles > lower and go_on():
-            attempt_started = fraction()
             limited = _fleet_limited(data, best.num_vehicles - 1)
             fewer = eliminate_route(
                 _rebase(best, limited), penalties, rng, neighbours, adjacency, go_on
