@@ -1151,8 +1151,82 @@ def _insert_best_charger(kd: Any, st: Any, near_chargers: Any, r: int) -> bool:
 
 
 @njit(cache=True)
+def _relocate_charger(kd: Any, st: Any, near_chargers: Any, r: int, p: int, bound: bool) -> bool:
+    """Moves the charging stop at position ``p`` of route ``r`` to the arc, and the charger
+    near it, that lowers the route's cost most (if any does). Under partial recharge where
+    a van charges matters as much as which charger: charging before a stop with waiting
+    time is free.
+
+    With a distance objective (``bound``) and a feasible route, only moves that shorten
+    the route are simulated."""
+    t = st.types[r]
+    n = st.lens[r]
+    route = st.routes[r]
+    depot = kd.type_depot[t]
+    dist = kd.dist
+    v = route[p]
+    rest = st.buf_b
+    m = 0
+    for q in range(n):
+        if q != p:
+            rest[m] = route[q]
+            m += 1
+    prev = route[p - 1] if p > 0 else depot
+    nxt = route[p + 1] if p + 1 < n else depot
+    old_d = st.evals[r, DISTANCE]
+    rest_d = old_d - dist[prev, v] - dist[v, nxt] + dist[prev, nxt]
+    prune = bound and is_feasible(st.evals[r])
+    buf = st.buf_a
+    base = st.costs[r]
+    best = base - 1e-9 * max(1.0, abs(base))
+    best_q = -1
+    best_c = -1
+    width = near_chargers.shape[1]
+    for q in range(m + 1):
+        a = rest[q - 1] if q > 0 else depot
+        b = rest[q] if q < m else depot
+        for k in range(2 * width):
+            if k < width:
+                c = near_chargers[a, k]
+            else:
+                c = near_chargers[b, k - width]
+                seen = False
+                for j in range(width):
+                    if near_chargers[a, j] == c:
+                        seen = True
+                if seen:
+                    continue
+            if c in (a, b) or (q == p and c == v):
+                continue
+            if prune and rest_d + dist[a, c] + dist[c, b] - dist[a, b] >= old_d - 1e-9 * max(
+                1.0, old_d
+            ):
+                continue
+            for j in range(q):
+                buf[j] = rest[j]
+            buf[q] = c
+            for j in range(q, m):
+                buf[j + 1] = rest[j]
+            evaluate_route(kd, t, buf, n, st.energies, False, st.out_a, st.charges)
+            cost = penalised_cost(kd, t, n, st.out_a, st.penalties)
+            if cost < best:
+                best = cost
+                best_q = q
+                best_c = c
+    if best_q < 0:
+        return False
+    for j in range(best_q):
+        buf[j] = rest[j]
+    buf[best_q] = best_c
+    for j in range(best_q, m):
+        buf[j + 1] = rest[j]
+    return _try(kd, st, r, n, -1, 0, False)
+
+
+@njit(cache=True)
 def _charger_moves(kd: Any, st: Any, near_chargers: Any, r: int, bound: bool) -> bool:
-    """Removes, replaces or inserts a charging stop on route ``r`` (first improvement)."""
+    """Removes, replaces, moves or inserts a charging stop on route ``r`` (first
+    improvement)."""
     t = st.types[r]
     n = st.lens[r]
     route = st.routes[r]
@@ -1204,6 +1278,8 @@ def _charger_moves(kd: Any, st: Any, near_chargers: Any, r: int, bound: bool) ->
             buf[p] = c
             if _try(kd, st, r, n, -1, 0, bound):
                 return True
+        if _relocate_charger(kd, st, near_chargers, r, p, bound):
+            return True
     if st.evals[r, ENERGY_DEFICIT] > ENERGY_TOL and n + 1 <= st.routes.shape[1]:
         return _insert_best_charger(kd, st, near_chargers, r)
     return False

@@ -3,8 +3,9 @@
 Client moves (for client ``u`` and each of its nearest clients ``v``): relocate ``u`` (alone
 or with the one or two stops after it) next to ``v``, swap ``u`` and ``v``, exchange route
 tails after ``u`` and ``v`` (2-opt*), and reverse the stretch between them (2-opt). Charging
-moves: drop a charging stop, replace it by another charger, and insert a charger on an arc
-of a route that runs out of energy. Moves are first-improvement on the penalised cost, in
+moves: drop a charging stop, replace it by another charger, move it to another arc of its
+route (with the charger nearest that arc), and insert a charger on an arc of a route that
+runs out of energy. Moves are first-improvement on the penalised cost, in
 a random order of the clients.
 
 The search runs in compiled code (:func:`evfleet.routing.kernels.local_search_pass`) on an
@@ -436,8 +437,35 @@ class PythonLocalSearch:
                         plan, penalties, [(r, route[:p] + [c] + route[p + 1 :])]
                     ):
                         return True
+                if self._relocate_charger(plan, penalties, r, p):
+                    return True
         if plan.evals[r].energy_deficit_wh > EPS:
             return self._insert_best_charger(plan, penalties, r)
+        return False
+
+    def _relocate_charger(self, plan: Plan, penalties: Penalties, r: int, p: int) -> bool:
+        """Moves the charging stop at ``p`` to the arc, and the charger near it, that
+        lowers the route's cost most (as ``kernels._relocate_charger``)."""
+        data = self.data
+        route = plan.routes[r]
+        v = route[p]
+        rest = route[:p] + route[p + 1 :]
+        depot = data.types[plan.types[r]].depot
+        path = [depot, *rest, depot]
+        base = plan.route_cost(r, penalties)
+        best: tuple[float, list[int]] | None = None
+        for q in range(len(path) - 1):
+            a, b = path[q], path[q + 1]
+            for c in {*self.near_chargers[a], *self.near_chargers[b]}:
+                if c in (a, b) or (q == p and c == v):
+                    continue
+                new = rest[:q] + [c] + rest[q:]
+                ev = self.evaluator.evaluate(plan.types[r], new)
+                cost = plan.cost_of(plan.types[r], new, ev, penalties)
+                if cost < base - 1e-9 * max(1.0, abs(base)) and (best is None or cost < best[0]):
+                    best = (cost, new)
+        if best is not None:
+            return self._try(plan, penalties, [(r, best[1])])
         return False
 
     def _insert_best_charger(self, plan: Plan, penalties: Penalties, r: int) -> bool:
