@@ -17,6 +17,7 @@ from evfleet import ChargingFunction, Model, RechargePolicy
 from evfleet.checker import check
 from evfleet.io.schneider import read_schneider
 from evfleet.problem import Problem
+from evfleet.routing import kernels
 from evfleet.routing.data import build_engine_data
 from evfleet.routing.evaluate import Evaluator
 from evfleet.solution import Route, Solution, Visit
@@ -148,3 +149,27 @@ def test_published_partial_recharge_plans_are_feasible(name: str) -> None:
     vehicles, distance = _pr_best_known(name)
     assert len(routes) == vehicles
     assert report.distance_m == pytest.approx(distance, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        ChargingFunction.linear(0.5),
+        ChargingFunction.piecewise([(0, 0), (600, 1800), (900, 3600), (1000, 7200)]),
+    ],
+    ids=["linear", "curve"],
+)
+def test_charge_reached_inverts_charge_time(function: ChargingFunction) -> None:
+    m = Model("one-charger")
+    m.add_depot(0, 0)
+    m.add_client(10, 0)
+    m.add_charger(0, 10, function=function)
+    m.add_vehicle_type(count=1, battery_wh=1000, energy_wh_per_m=1.0)
+    kd = kernels.build_kernel_data(build_engine_data(m.data()))
+    for start_wh in (0.0, 100.0, 650.0):
+        for seconds in (10.0, 500.0, 2000.0):
+            reached = kernels.charge_reached(kd, 0, 0, start_wh, seconds)
+            assert reached > start_wh
+            if reached < 1000.0 - 1e-6:
+                spent = kernels.charge_time(kd, 0, 0, start_wh, reached)
+                assert spent == pytest.approx(seconds)

@@ -323,49 +323,39 @@ def build_kernel_data(data: Any) -> KernelData:
 
 
 @njit(cache=True)
-def _curve_time(kd: Any, t: int, k: int, energy: float) -> float:
-    """Seconds to charge from empty to ``energy`` on the curve of type ``t`` at charger
-    ``k`` (as np.interp)."""
-    es = kd.curve_energy[t, k]
-    ts = kd.curve_time[t, k]
-    m = kd.curve_len[t, k]
-    if energy <= es[0]:
-        return float(ts[0])
-    if energy >= es[m - 1]:
-        return float(ts[m - 1])
+def _interp(xs: Any, ys: Any, m: int, x: float) -> float:
+    """``np.interp(x, xs[:m], ys[:m])`` for increasing ``xs`` (a vertical step, where two
+    ``xs`` are equal, gives its upper end)."""
+    if x <= xs[0]:
+        return float(ys[0])
+    if x >= xs[m - 1]:
+        return float(ys[m - 1])
     lo = 0
     hi = m - 1
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        if es[mid] <= energy:
+        if xs[mid] <= x:
             lo = mid
         else:
             hi = mid
-    slope = (ts[lo + 1] - ts[lo]) / (es[lo + 1] - es[lo])
-    return float(slope * (energy - es[lo]) + ts[lo])
+    width = xs[lo + 1] - xs[lo]
+    if not width > 0.0:
+        return float(ys[lo + 1])
+    return float((ys[lo + 1] - ys[lo]) / width * (x - xs[lo]) + ys[lo])
+
+
+@njit(cache=True)
+def _curve_time(kd: Any, t: int, k: int, energy: float) -> float:
+    """Seconds to charge from empty to ``energy`` on the curve of type ``t`` at charger
+    ``k`` (as np.interp)."""
+    return _interp(kd.curve_energy[t, k], kd.curve_time[t, k], kd.curve_len[t, k], energy)
 
 
 @njit(cache=True)
 def _curve_energy(kd: Any, t: int, k: int, seconds: float) -> float:
     """Energy in Wh reached after charging ``seconds`` from empty on the curve of type
     ``t`` at charger ``k`` (the inverse of :func:`_curve_time`)."""
-    es = kd.curve_energy[t, k]
-    ts = kd.curve_time[t, k]
-    m = kd.curve_len[t, k]
-    if seconds <= ts[0]:
-        return float(es[0])
-    if seconds >= ts[m - 1]:
-        return float(es[m - 1])
-    lo = 0
-    hi = m - 1
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if ts[mid] <= seconds:
-            lo = mid
-        else:
-            hi = mid
-    slope = (es[lo + 1] - es[lo]) / (ts[lo + 1] - ts[lo])
-    return float(slope * (seconds - ts[lo]) + es[lo])
+    return _interp(kd.curve_time[t, k], kd.curve_energy[t, k], kd.curve_len[t, k], seconds)
 
 
 @njit(cache=True)
