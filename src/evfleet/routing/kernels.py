@@ -1091,52 +1091,84 @@ def _try_not_worse(kd: Any, st: Any, r: int, n: int) -> bool:
 
 
 @njit(cache=True)
-def _insert_best_charger(kd: Any, st: Any, near_chargers: Any, r: int) -> bool:
-    """Inserts the charger, on the arc, that lowers the route's cost most (if any does)."""
-    t = st.types[r]
-    n = st.lens[r]
-    route = st.routes[r]
+def _best_charger_spot(
+    kd: Any,
+    st: Any,
+    near_chargers: Any,
+    t: int,
+    rest: Any,
+    m: int,
+    skip_q: int,
+    skip_c: int,
+    rest_d: float,
+    limit_d: float,
+    best: float,
+) -> tuple[int, int]:
+    """The arc of ``rest[:m]`` and the charger near it whose insertion gives route cost
+    below ``best`` and lowest, as (position, charger), or (-1, -1). (``skip_q``,
+    ``skip_c``) is not tried; with a finite ``limit_d`` only insertions that make the route
+    (``rest_d`` m without the charger) shorter than ``limit_d`` m are simulated."""
     depot = kd.type_depot[t]
+    dist = kd.dist
     buf = st.buf_a
-    base = st.costs[r]
-    best = np.inf
-    best_p = -1
+    best_q = -1
     best_c = -1
     width = near_chargers.shape[1]
-    for p in range(n + 1):
-        a = route[p - 1] if p > 0 else depot
-        b = route[p] if p < n else depot
+    for q in range(m + 1):
+        a = rest[q - 1] if q > 0 else depot
+        b = rest[q] if q < m else depot
         for k in range(2 * width):
             if k < width:
                 c = near_chargers[a, k]
             else:
                 c = near_chargers[b, k - width]
                 seen = False
-                for q in range(width):
-                    if near_chargers[a, q] == c:
+                for j in range(width):
+                    if near_chargers[a, j] == c:
                         seen = True
                 if seen:
                     continue
-            if c in (a, b):
+            if c in (a, b) or (q == skip_q and c == skip_c):
                 continue
-            for q in range(p):
-                buf[q] = route[q]
-            buf[p] = c
-            for q in range(p, n):
-                buf[q + 1] = route[q]
-            evaluate_route(kd, t, buf, n + 1, st.energies, False, st.out_a, st.charges)
-            cost = penalised_cost(kd, t, n + 1, st.out_a, st.penalties)
-            if cost < base - 1e-9 and cost < best:
+            if rest_d + dist[a, c] + dist[c, b] - dist[a, b] >= limit_d:
+                continue
+            for j in range(q):
+                buf[j] = rest[j]
+            buf[q] = c
+            for j in range(q, m):
+                buf[j + 1] = rest[j]
+            evaluate_route(kd, t, buf, m + 1, st.energies, False, st.out_a, st.charges)
+            cost = penalised_cost(kd, t, m + 1, st.out_a, st.penalties)
+            if cost < best:
                 best = cost
-                best_p = p
+                best_q = q
                 best_c = c
-    if best_p < 0:
+    return best_q, best_c
+
+
+@njit(cache=True)
+def _insert_spot(st: Any, rest: Any, m: int, q: int, c: int) -> None:
+    """``buf_a[:m + 1]`` = ``rest[:m]`` with ``c`` inserted at ``q``."""
+    buf = st.buf_a
+    for j in range(q):
+        buf[j] = rest[j]
+    buf[q] = c
+    for j in range(q, m):
+        buf[j + 1] = rest[j]
+
+
+@njit(cache=True)
+def _insert_best_charger(kd: Any, st: Any, near_chargers: Any, r: int) -> bool:
+    """Inserts the charger, on the arc, that lowers the route's cost most (if any does)."""
+    n = st.lens[r]
+    route = st.routes[r]
+    base = st.costs[r]
+    q, c = _best_charger_spot(
+        kd, st, near_chargers, st.types[r], route, n, -1, -1, 0.0, np.inf, base - 1e-9
+    )
+    if q < 0:
         return False
-    for q in range(best_p):
-        buf[q] = route[q]
-    buf[best_p] = best_c
-    for q in range(best_p, n):
-        buf[q + 1] = route[q]
+    _insert_spot(st, route, n, q, c)
     return _try(kd, st, r, n + 1, -1, 0, False)
 
 
@@ -1165,51 +1197,14 @@ def _relocate_charger(kd: Any, st: Any, near_chargers: Any, r: int, p: int, boun
     nxt = route[p + 1] if p + 1 < n else depot
     old_d = st.evals[r, DISTANCE]
     rest_d = old_d - dist[prev, v] - dist[v, nxt] + dist[prev, nxt]
-    prune = bound and is_feasible(st.evals[r])
-    buf = st.buf_a
+    limit_d = old_d - 1e-9 * max(1.0, old_d) if bound and is_feasible(st.evals[r]) else np.inf
     base = st.costs[r]
-    best = base - 1e-9 * max(1.0, abs(base))
-    best_q = -1
-    best_c = -1
-    width = near_chargers.shape[1]
-    for q in range(m + 1):
-        a = rest[q - 1] if q > 0 else depot
-        b = rest[q] if q < m else depot
-        for k in range(2 * width):
-            if k < width:
-                c = near_chargers[a, k]
-            else:
-                c = near_chargers[b, k - width]
-                seen = False
-                for j in range(width):
-                    if near_chargers[a, j] == c:
-                        seen = True
-                if seen:
-                    continue
-            if c in (a, b) or (q == p and c == v):
-                continue
-            if prune and rest_d + dist[a, c] + dist[c, b] - dist[a, b] >= old_d - 1e-9 * max(
-                1.0, old_d
-            ):
-                continue
-            for j in range(q):
-                buf[j] = rest[j]
-            buf[q] = c
-            for j in range(q, m):
-                buf[j + 1] = rest[j]
-            evaluate_route(kd, t, buf, n, st.energies, False, st.out_a, st.charges)
-            cost = penalised_cost(kd, t, n, st.out_a, st.penalties)
-            if cost < best:
-                best = cost
-                best_q = q
-                best_c = c
-    if best_q < 0:
+    q, c = _best_charger_spot(
+        kd, st, near_chargers, t, rest, m, p, v, rest_d, limit_d, base - 1e-9 * max(1.0, abs(base))
+    )
+    if q < 0:
         return False
-    for j in range(best_q):
-        buf[j] = rest[j]
-    buf[best_q] = best_c
-    for j in range(best_q, m):
-        buf[j + 1] = rest[j]
+    _insert_spot(st, rest, m, q, c)
     return _try(kd, st, r, n, -1, 0, False)
 
 
