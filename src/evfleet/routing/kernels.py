@@ -20,11 +20,13 @@ docstring); the Python ``Evaluator.evaluate`` calls it.
 **Local search.** :func:`local_search_pass` runs one pass of the granular first-improvement
 local search of :mod:`evfleet.routing.local_search` on a :class:`SearchState`: routes as a
 2-D array padded with -1 (``routes[r, :lens[r]]``), their vehicle types, change stamps,
-cached evaluations and penalised costs. A move is evaluated by simulating the changed
-routes again, O(route length) per move. The next step is Vidal et al.'s segment
-concatenation (pre-computed forward and backward route segments, so that a move is
-evaluated in O(1) from a few segment joins); it needs the partial-recharge rule and the
-charging curves expressed as segment data, which is why it is not done yet.
+cached evaluations and penalised costs. A move between two routes is evaluated in O(1)
+by concatenating route segments (Vidal et al.'s forward and backward segments, see
+"Route segments" below) when neither route has a charging stop; the moves it finds
+improving, moves inside one route, and routes with charging stops are evaluated by
+simulating the changed routes again, O(route length) per move. Both give the same
+verdict, so the search takes the same steps either way (``SearchState.counters[CONCAT]``
+switches segments off, for tests and benchmarks).
 """
 
 from __future__ import annotations
@@ -75,6 +77,9 @@ NUM_ROUTES = 1
 """Routes in use (rows ``0 .. NUM_ROUTES - 1`` of the route arrays)."""
 NUM_TESTED = 2
 """Entries of ``SearchState.tested`` written by the last pass."""
+CONCAT = 3
+"""1: moves between routes are evaluated by concatenating segments (0: by simulation)."""
+NUM_COUNTERS = 4
 
 
 # --------------------------------------------------------------------------------------
@@ -705,6 +710,296 @@ def insertion_costs(
 
 
 # --------------------------------------------------------------------------------------
+# Route segments (constant-time move evaluation)
+#
+# A segment is a stretch of a route summarised in ``NUM_SEG`` numbers from which the
+# evaluation of any concatenation of segments follows in O(1) (Vidal et al. 2013):
+# distance, driving time, the time-warp data (duration with waiting, time warp, earliest
+# and latest start), load, and the energy of its arcs as ``E0 + E1W + E1S * load after``
+# (energy affine in the load carried). A segment holding a charging stop is marked; a
+# move that would join such a segment is simulated instead (the charge at a stop
+# depends on the energy left on arrival and, under partial recharge, on the stops ahead).
+SEG_DIST = 0  # m, arcs inside the segment
+SEG_DRIVE = 1  # s, driving inside the segment
+SEG_DUR = 2  # s, duration with service and waiting, from the start at the first stop
+SEG_WARP = 3  # s, time warp
+SEG_EARLY = 4  # s, earliest start at the first stop without waiting
+SEG_LATE = 5  # s, latest start at the first stop without more time warp
+SEG_LOAD = 6  # kg delivered in the segment
+SEG_E0 = 7  # Wh, load-independent energy of the arcs
+SEG_E1S = 8  # Wh per kg, sum of the load terms of the arcs
+SEG_E1W = 9  # Wh, load terms times the segment's own load carried on each arc
+SEG_CHARGERS = 10  # charging stops in the segment
+SEG_FIRST = 11  # location of the first stop
+SEG_LAST = 12  # location of the last stop
+NUM_SEG = 13
+
+
+@njit(cache=True)
+def _seg_node(kd: Any, v: int, out: Any) -> None:
+    """The segment of the single stop ``v`` (a client or a charger)."""
+    out[SEG_DIST] = 0.0
+    out[SEG_DRIVE] = 0.0
+    out[SEG_DUR] = kd.service[v] if v < kd.first_charger else 0.0
+    out[SEG_WARP] = 0.0
+    out[SEG_EARLY] = kd.early[v]
+    out[SEG_LATE] = kd.late[v]
+    out[SEG_LOAD] = kd.demand[v]
+    out[SEG_E0] = 0.0
+    out[SEG_E1S] = 0.0
+    out[SEG_E1W] = 0.0
+    out[SEG_CHARGERS] = 1.0 if v >= kd.first_charger else 0.0
+    out[SEG_FIRST] = v
+    out[SEG_LAST] = v
+
+
+@njit(cache=True)
+def _seg_depot(kd: Any, t: int, start: bool, out: Any) -> None:
+    """The depot of type ``t`` as the route's first stop (leaving at the type's start
+    time) or last stop (back by the type's end of shift)."""
+    d = kd.type_depot[t]
+    out[:] = 0.0
+    if start:
+        out[SEG_EARLY] = kd.type_start[t]
+        out[SEG_LATE] = kd.type_start[t]
+    else:
+        out[SEG_EARLY] = -np.inf
+        out[SEG_LATE] = kd.type_end[t]
+    out[SEG_FIRST] = d
+    out[SEG_LAST] = d
+
+
+@njit(cache=True)
+def _seg_join(kd: Any, t: int, a: Any, b: Any, out: Any) -> None:
+    """``out`` = segment ``a`` followed by segment ``b`` for vehicle type ``t`` (``out``
+    may be ``a`` or ``b``)."""
+    i = int(a[SEG_LAST])
+    j = int(b[SEG_FIRST])
+    d = kd.dur[i, j]
+    delta = a[SEG_DUR] - a[SEG_WARP] + d
+    wait = max(b[SEG_EARLY] - delta - a[SEG_LATE], 0.0)
+    warp = max(a[SEG_EARLY] + delta - b[SEG_LATE], 0.0)
+    early = max(b[SEG_EARLY] - delta, a[SEG_EARLY]) - wait
+    late = min(b[SEG_LATE] - delta, a[SEG_LATE]) + warp
+    e0 = 0.0
+    e1 = 0.0
+    if kd.type_electric[t] != 0:
+        e0 = kd.e0[t, i, j]
+        if kd.e1.shape[1] > 0:
+            e1 = kd.e1[t, i, j]
+    b_load = b[SEG_LOAD]
+    out[SEG_E1W] = a[SEG_E1W] + (a[SEG_E1S] + e1) * b_load + b[SEG_E1W]
+    out[SEG_E1S] = a[SEG_E1S] + e1 + b[SEG_E1S]
+    out[SEG_E0] = a[SEG_E0] + e0 + b[SEG_E0]
+    out[SEG_LOAD] = a[SEG_LOAD] + b_load
+    out[SEG_DIST] = a[SEG_DIST] + kd.dist[i, j] + b[SEG_DIST]
+    out[SEG_DRIVE] = a[SEG_DRIVE] + d + b[SEG_DRIVE]
+    out[SEG_DUR] = a[SEG_DUR] + b[SEG_DUR] + d + wait
+    out[SEG_WARP] = a[SEG_WARP] + b[SEG_WARP] + warp
+    out[SEG_EARLY] = early
+    out[SEG_LATE] = late
+    out[SEG_CHARGERS] = a[SEG_CHARGERS] + b[SEG_CHARGERS]
+    out[SEG_FIRST] = a[SEG_FIRST]
+    out[SEG_LAST] = b[SEG_LAST]
+
+
+@njit(cache=True)
+def _seg_evaluate(kd: Any, t: int, s: Any, out: Any) -> None:
+    """The evaluation vector (as :func:`evaluate_route`) of a whole route, depot to depot,
+    given as one segment without charging stops."""
+    duration = s[SEG_DUR] - s[SEG_WARP]
+    warp = s[SEG_WARP]
+    if duration > kd.type_max_duration[t]:
+        warp += duration - kd.type_max_duration[t]
+    capacity = kd.type_capacity[t]
+    used = s[SEG_E0] + s[SEG_E1W] if kd.type_electric[t] != 0 else 0.0
+    short = used - kd.type_start_energy[t]
+    out[DISTANCE] = s[SEG_DIST]
+    out[DRIVING] = s[SEG_DRIVE]
+    out[CHARGING] = 0.0
+    out[DURATION] = duration
+    out[TIME_WARP] = warp
+    out[EXCESS_LOAD] = s[SEG_LOAD] - capacity if s[SEG_LOAD] > capacity else 0.0
+    out[ENERGY_DEFICIT] = short if short > 1e-12 else 0.0
+    out[ENERGY_COST] = 0.0
+    out[ENERGY_USED] = used
+
+
+@njit(cache=True)
+def _refresh_segments(kd: Any, st: Any, r: int) -> None:
+    """Recomputes the segments of route ``r`` if it changed since they were computed:
+    ``fwd[v]`` (depot to client ``v``) and ``bwd[v]`` (client ``v`` to depot) for each
+    client on it."""
+    if st.seg_stamps[r] == st.stamps[r]:
+        return
+    t = st.types[r]
+    n = st.lens[r]
+    route = st.routes[r]
+    first_charger = kd.first_charger
+    cur = st.seg_buf[0]
+    node = st.seg_buf[1]
+    _seg_depot(kd, t, True, cur)
+    for p in range(n):
+        v = route[p]
+        _seg_node(kd, v, node)
+        _seg_join(kd, t, cur, node, cur)
+        if v < first_charger:
+            st.fwd[v, :] = cur
+    _seg_depot(kd, t, False, cur)
+    for p in range(n - 1, -1, -1):
+        v = route[p]
+        _seg_node(kd, v, node)
+        _seg_join(kd, t, node, cur, cur)
+        if v < first_charger:
+            st.bwd[v, :] = cur
+    st.seg_stamps[r] = st.stamps[r]
+
+
+@njit(cache=True)
+def _charger_free(kd: Any, route: Any, n: int, bwd: Any) -> bool:
+    """Whether ``route`` (``n`` stops, segments up to date) has no charging stop."""
+    if n == 0:
+        return True
+    v = route[0]
+    return bool(v < kd.first_charger and bwd[v, SEG_CHARGERS] == 0.0)
+
+
+@njit(cache=True)
+def _seg_prefix(kd: Any, route: Any, t: int, p: int, fwd: Any, out: Any) -> bool:
+    """``out`` = depot to stop ``p`` of ``route`` (just the depot for ``p`` = -1); False
+    where stop ``p`` is a charging stop (its segment is not kept)."""
+    if p < 0:
+        _seg_depot(kd, t, True, out)
+        return True
+    v = route[p]
+    if v >= kd.first_charger:
+        return False
+    out[:] = fwd[v]
+    return True
+
+
+@njit(cache=True)
+def _seg_suffix(kd: Any, route: Any, n: int, t: int, p: int, bwd: Any, out: Any) -> bool:
+    """``out`` = stop ``p`` of ``route`` (``n`` stops) to the depot (just the depot for
+    ``p`` = ``n``); False where stop ``p`` is a charging stop."""
+    if p >= n:
+        _seg_depot(kd, t, False, out)
+        return True
+    v = route[p]
+    if v >= kd.first_charger:
+        return False
+    out[:] = bwd[v]
+    return True
+
+
+@njit(cache=True)
+def _seg_cost(kd: Any, t: int, n: int, s: Any, penalties: Any, out: Any) -> float:
+    """Penalised cost of the whole route ``s`` (``n`` stops, depot to depot) for type
+    ``t``; NaN when it holds a charging stop."""
+    if n == 0:
+        return 0.0
+    if s[SEG_CHARGERS] > 0.0:
+        return np.nan
+    _seg_evaluate(kd, t, s, out)
+    return penalised_cost(kd, t, n, out, penalties)
+
+
+@njit(cache=True)
+def _seg_without(
+    kd: Any, route: Any, n: int, t: int, p: int, seg: int, fwd: Any, bwd: Any, out: Any, tmp: Any
+) -> bool:
+    """``out`` = ``route`` (``n`` stops) without stops ``p .. p + seg - 1``; False where a
+    charging stop borders the gap."""
+    if not _seg_prefix(kd, route, t, p - 1, fwd, out):
+        return False
+    if not _seg_suffix(kd, route, n, t, p + seg, bwd, tmp):
+        return False
+    _seg_join(kd, t, out, tmp, out)
+    return True
+
+
+@njit(cache=True)
+def _seg_replaced(
+    kd: Any, route: Any, n: int, t: int, p: int, v: int, fwd: Any, bwd: Any, out: Any, tmp: Any
+) -> bool:
+    """``out`` = ``route`` (``n`` stops) with stop ``p`` replaced by ``v``; False next to a
+    charging stop."""
+    if not _seg_prefix(kd, route, t, p - 1, fwd, out):
+        return False
+    _seg_node(kd, v, tmp)
+    _seg_join(kd, t, out, tmp, out)
+    if not _seg_suffix(kd, route, n, t, p + 1, bwd, tmp):
+        return False
+    _seg_join(kd, t, out, tmp, out)
+    return True
+
+
+@njit(cache=True)
+def _seg_tails(
+    kd: Any,
+    ru: Any,
+    t: int,
+    iu: int,
+    rv: Any,
+    nv: int,
+    iv: int,
+    fwd: Any,
+    bwd: Any,
+    out: Any,
+    tmp: Any,
+) -> bool:
+    """``out`` = ``ru[:iu]`` followed by ``rv[iv:nv]`` (one vehicle type ``t``)."""
+    if not _seg_prefix(kd, ru, t, iu - 1, fwd, out):
+        return False
+    if not _seg_suffix(kd, rv, nv, t, iv, bwd, tmp):
+        return False
+    _seg_join(kd, t, out, tmp, out)
+    return True
+
+
+@njit(cache=True)
+def _tails_verdict(
+    kd: Any,
+    t: int,
+    route_u: Any,
+    lu: int,
+    iu: int,
+    route_v: Any,
+    lv: int,
+    iv: int,
+    fwd: Any,
+    bwd: Any,
+    buf: Any,
+    penalties: Any,
+    out: Any,
+    old: float,
+) -> int:
+    """:func:`_better` for exchanging the tails of ``route_u`` from stop ``iu`` and of
+    ``route_v`` from stop ``iv`` (2-opt*, one vehicle type ``t``); ``old`` is the two
+    routes' penalised cost now."""
+    sa = buf[2]
+    sb = buf[3]
+    tmp = buf[4]
+    cost_a = np.nan
+    if _seg_tails(kd, route_u, t, iu, route_v, lv, iv, fwd, bwd, sa, tmp):
+        cost_a = _seg_cost(kd, t, iu + lv - iv, sa, penalties, out)
+    cost_b = np.nan
+    if _seg_tails(kd, route_v, t, iv, route_u, lu, iu, fwd, bwd, sb, tmp):
+        cost_b = _seg_cost(kd, t, iv + lu - iu, sb, penalties, out)
+    return _better(cost_a, cost_b, old)
+
+
+@njit(cache=True)
+def _better(new_a: float, new_b: float, old: float) -> int:
+    """1 where ``new_a + new_b`` is below ``old`` (as :func:`_try`), 0 where not, -1 where
+    a cost is unknown (NaN)."""
+    if math.isnan(new_a) or math.isnan(new_b):
+        return -1
+    new = new_a + new_b
+    return 1 if new < old - 1e-9 * max(1.0, abs(old)) else 0
+
+
+# --------------------------------------------------------------------------------------
 # Local search
 
 
@@ -723,7 +1018,7 @@ class SearchState(NamedTuple):
     pos_index: np.ndarray  # (n,) int64, position of each client in its route
     last_tested: np.ndarray  # (n,) int64, clock when each client's moves last failed
     clients: np.ndarray  # (C,) int64, the clients in the order of the last pass
-    counters: np.ndarray  # (3,) int64, see CLOCK, NUM_ROUTES, NUM_TESTED
+    counters: np.ndarray  # (NUM_COUNTERS,) int64, see CLOCK, NUM_ROUTES, NUM_TESTED, CONCAT
     tested: np.ndarray  # (R,) int64, stamps of routes whose charging moves failed
     penalties: np.ndarray  # (3,) float64
     buf_a: np.ndarray  # (L,) int64 scratch route
@@ -732,6 +1027,10 @@ class SearchState(NamedTuple):
     out_a: np.ndarray  # (NUM_FIELDS,) float64 scratch
     out_b: np.ndarray  # (NUM_FIELDS,) float64 scratch
     charges: np.ndarray  # (L,) float64 scratch
+    fwd: np.ndarray  # (n, NUM_SEG) float64, segment depot .. client v of v's route
+    bwd: np.ndarray  # (n, NUM_SEG) float64, segment client v .. depot of v's route
+    seg_stamps: np.ndarray  # (R,) int64, route stamp the segments were computed for
+    seg_buf: np.ndarray  # (6, NUM_SEG) float64 scratch
 
 
 @njit(cache=True)
@@ -856,6 +1155,21 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
     b_u = _node(kd, st, ru, pu + 1)
     old_du = st.evals[ru, DISTANCE]
     feasible_u = bound and is_feasible(st.evals[ru])
+    concat_u = st.counters[CONCAT] != 0
+    if concat_u:
+        if st.seg_stamps[ru] != stamps[ru]:
+            _refresh_segments(kd, st, ru)
+        # Routes with a charging stop are simulated (see "Route segments").
+        concat_u = _charger_free(kd, route_u, lu, st.bwd)
+    concat = concat_u
+    # Segment scratch: the two new routes and a piece of one.
+    fwd = st.fwd
+    bwd = st.bwd
+    sa = st.seg_buf[2]
+    sb = st.seg_buf[3]
+    tmp = st.seg_buf[4]
+    penalties = st.penalties
+    tu = st.types[ru]
     near = neighbours[u - kd.num_depots]
     for k in range(near.shape[0]):
         v = near[k]
@@ -868,6 +1182,11 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
         route_v = st.routes[rv]
         lv = st.lens[rv]
         if ru != rv:
+            concat = concat_u
+            if concat:
+                if st.seg_stamps[rv] != stamps[rv]:
+                    _refresh_segments(kd, st, rv)
+                concat = _charger_free(kd, route_v, lv, st.bwd)
             filtered = feasible_u and is_feasible(st.evals[rv])
             old_dv = st.evals[rv, DISTANCE]
             old_d = old_du + old_dv + 2.0 * route_cost
@@ -913,6 +1232,21 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
                         )
                         if new_d >= limit:
                             continue
+                    if concat:
+                        tv = st.types[rv]
+                        cost_a = np.nan
+                        if _seg_without(kd, route_u, lu, tu, pu, seg, fwd, bwd, sa, tmp):
+                            cost_a = _seg_cost(kd, tu, la, sa, penalties, st.out_a)
+                        cost_b = np.nan
+                        if _seg_prefix(kd, route_v, tv, at - 1, fwd, sb):
+                            for p in range(pu, pu + seg):
+                                _seg_node(kd, route_u[p], tmp)
+                                _seg_join(kd, tv, sb, tmp, sb)
+                            if _seg_suffix(kd, route_v, lv, tv, at, bwd, tmp):
+                                _seg_join(kd, tv, sb, tmp, sb)
+                                cost_b = _seg_cost(kd, tv, lv + seg, sb, penalties, st.out_b)
+                        if _better(cost_a, cost_b, st.costs[ru] + st.costs[rv]) == 0:
+                            continue
                     if not built:
                         la = 0
                         for p in range(lu):
@@ -948,7 +1282,17 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
                 + dist[u, b_v]
                 + 2.0 * route_cost
             )
-            if not (filtered and new_d >= limit):
+            verdict = -1
+            if concat and not (filtered and new_d >= limit):
+                tv = st.types[rv]
+                cost_a = np.nan
+                cost_b = np.nan
+                if _seg_replaced(kd, route_u, lu, tu, pu, v, fwd, bwd, sa, tmp):
+                    cost_a = _seg_cost(kd, tu, lu, sa, penalties, st.out_a)
+                if _seg_replaced(kd, route_v, lv, tv, pv, u, fwd, bwd, sb, tmp):
+                    cost_b = _seg_cost(kd, tv, lv, sb, penalties, st.out_b)
+                verdict = _better(cost_a, cost_b, st.costs[ru] + st.costs[rv])
+            if not (filtered and new_d >= limit) and verdict != 0:
                 for p in range(lu):
                     buf_a[p] = route_u[p]
                 buf_a[pu] = v
@@ -960,10 +1304,36 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
             # 2-opt*: exchange the tails after u and after v ...
             # (O(1) bounds need both routes to share a depot; otherwise count the arcs.)
             same_depot = depot_u == depot_v
+            same_type = st.types[rv] == tu
             la = pu + 1 + lv - pv - 1
             lb = pv + 1 + lu - pu - 1
             new_d = old_d - dist[u, b_u] - dist[v, b_v] + dist[u, b_v] + dist[v, b_u]
-            if la <= cap and lb <= cap and not (filtered and same_depot and new_d >= limit):
+            if (
+                la <= cap
+                and lb <= cap
+                and not (filtered and same_depot and new_d >= limit)
+                and not (
+                    concat
+                    and same_type
+                    and _tails_verdict(
+                        kd,
+                        tu,
+                        route_u,
+                        lu,
+                        pu + 1,
+                        route_v,
+                        lv,
+                        pv + 1,
+                        fwd,
+                        bwd,
+                        st.seg_buf,
+                        penalties,
+                        st.out_a,
+                        st.costs[ru] + st.costs[rv],
+                    )
+                    == 0
+                )
+            ):
                 for p in range(pu + 1):
                     buf_a[p] = route_u[p]
                 for p in range(pv + 1, lv):
@@ -978,7 +1348,32 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
             la = pu + lv - pv
             lb = pv + lu - pu
             new_d = old_d - dist[a_u, u] - dist[a_v, v] + dist[a_u, v] + dist[a_v, u]
-            if la <= cap and lb <= cap and not (filtered and same_depot and new_d >= limit):
+            if (
+                la <= cap
+                and lb <= cap
+                and not (filtered and same_depot and new_d >= limit)
+                and not (
+                    concat
+                    and same_type
+                    and _tails_verdict(
+                        kd,
+                        tu,
+                        route_u,
+                        lu,
+                        pu,
+                        route_v,
+                        lv,
+                        pv,
+                        fwd,
+                        bwd,
+                        st.seg_buf,
+                        penalties,
+                        st.out_a,
+                        st.costs[ru] + st.costs[rv],
+                    )
+                    == 0
+                )
+            ):
                 for p in range(pu):
                     buf_a[p] = route_u[p]
                 for p in range(pv, lv):
@@ -1066,6 +1461,19 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
                 new_d = rest_d + dist[depot, u] + dist[u, depot] + route_cost
                 if feasible_u and new_d >= limit:
                     continue
+                if concat_u:
+                    t = st.types[r]
+                    cost_a = np.nan
+                    if _seg_without(kd, route_u, lu, tu, pu, 1, fwd, bwd, sa, tmp):
+                        cost_a = _seg_cost(kd, tu, lu - 1, sa, penalties, st.out_a)
+                    _seg_depot(kd, t, True, sb)
+                    _seg_node(kd, u, tmp)
+                    _seg_join(kd, t, sb, tmp, sb)
+                    _seg_depot(kd, t, False, tmp)
+                    _seg_join(kd, t, sb, tmp, sb)
+                    cost_b = _seg_cost(kd, t, 1, sb, penalties, st.out_b)
+                    if _better(cost_a, cost_b, st.costs[ru] + st.costs[r]) == 0:
+                        continue
                 la = 0
                 for p in range(lu):
                     if p != pu:
@@ -1331,6 +1739,7 @@ def ensure_spare_routes(kd: Any, st: Any) -> int:
                 st.evals[k, f] = st.evals[r, f]
             st.costs[k] = st.costs[r]
             st.charger_ok[k] = st.charger_ok[r]
+            st.seg_stamps[k] = st.seg_stamps[r]
         k += 1
     for r in range(k, nr):
         for p in range(st.lens[r]):

@@ -60,6 +60,10 @@ def _near_chargers(plan_template: Plan, per_arc: int) -> np.ndarray:
 class LocalSearch:
     """Improves a :class:`Plan` in place until no move helps or time runs out."""
 
+    concatenation = True
+    """Evaluate moves between routes by concatenating route segments in O(1) (False:
+    simulate every move; for tests and benchmarks, the search is the same either way)."""
+
     def __init__(
         self, plan_template: Plan, rng: random.Random, *, chargers_per_arc: int = 4
     ) -> None:
@@ -139,7 +143,7 @@ class LocalSearch:
             pos_index=np.zeros(n, dtype=np.int64),
             last_tested=self.last_tested.array,
             clients=self._clients,
-            counters=np.zeros(3, dtype=np.int64),
+            counters=np.zeros(kernels.NUM_COUNTERS, dtype=np.int64),
             tested=np.zeros(rows, dtype=np.int64),
             penalties=np.zeros(3),
             buf_a=np.zeros(width, dtype=np.int64),
@@ -148,6 +152,10 @@ class LocalSearch:
             charges=np.zeros(width),
             out_a=np.zeros(kernels.NUM_FIELDS),
             out_b=np.zeros(kernels.NUM_FIELDS),
+            fwd=np.zeros((n, kernels.NUM_SEG)),
+            bwd=np.zeros((n, kernels.NUM_SEG)),
+            seg_stamps=np.full(rows, -1, dtype=np.int64),
+            seg_buf=np.zeros((6, kernels.NUM_SEG)),
         )
         if old is not None:
             used = int(old.counters[kernels.NUM_ROUTES])
@@ -197,6 +205,9 @@ class LocalSearch:
         st.counters[kernels.CLOCK] = _clock.value
         st.counters[kernels.NUM_ROUTES] = nr
         st.counters[kernels.NUM_TESTED] = 0
+        st.counters[kernels.CONCAT] = 1 if self.concatenation else 0
+        # Segments are kept per client: another plan's may be there.
+        st.seg_stamps[:] = -1
         st.penalties[:] = (penalties.time_warp, penalties.load, penalties.energy)
         kernels.refresh_costs(self.kernel_data, st)
         return st

@@ -1,0 +1,140 @@
+"""Route segments (constant-time move evaluation) against the route simulation, and the
+local search with and without them (property-based)."""
+
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_kernels import _random_plan, problems
+
+from evfleet import Problem
+from evfleet.io.instances import read_instance
+from evfleet.routing import kernels
+from evfleet.routing.data import build_engine_data
+from evfleet.routing.evaluate import Evaluator
+from evfleet.routing.local_search import LocalSearch
+from evfleet.routing.plan import Penalties
+from evfleet.routing.solve import solve
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "benchmarks"
+SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _segment(kd: kernels.KernelData, t: int, stops: list[int]) -> np.ndarray:
+    """The segment of ``stops`` joined one stop at a time."""
+    seg = np.zeros(kernels.NUM_SEG)
+    node = np.zeros(kernels.NUM_SEG)
+    kernels._seg_node(kd, stops[0], seg)
+    for v in stops[1:]:
+        kernels._seg_node(kd, v, node)
+        kernels._seg_join(kd, t, seg, node, seg)
+    return seg
+
+
+def _depot(kd: kernels.KernelData, t: int, start: bool) -> np.ndarray:
+    seg = np.zeros(kernels.NUM_SEG)
+    kernels._seg_depot(kd, t, start, seg)
+    return seg
+
+
+def _joined(kd: kernels.KernelData, t: int, *segments: np.ndarray) -> np.ndarray:
+    out = segments[0].copy()
+    for seg in segments[1:]:
+        kernels._seg_join(kd, t, out, seg, out)
+    return out
+
+
+@st.composite
+def charger_free_cases(draw: st.DrawFn) -> tuple[Problem, list[int], int]:
+    problem = draw(problems(min_clients=1, max_clients=9))
+    clients = [problem.client_index(k) for k in range(problem.num_clients)]
+    route = draw(st.permutations(clients))[: draw(st.integers(1, len(clients)))]
+    return problem, route, draw(st.integers(0, len(route)))
+
+
+@SETTINGS
+@given(charger_free_cases())
+def test_joined_segments_evaluate_as_the_simulation(case: tuple[Problem, list[int], int]) -> None:
+    """Depot + route[:cut] joined to route[cut:] + depot gives every figure of the
+    simulated route: distance, driving, duration, time warp (windows, shift end, maximum
+    duration), excess load, energy used (load-dependent too) and energy deficit."""
+    problem, route, cut = case
+    evaluator = Evaluator(build_engine_data(problem))
+    kd = evaluator.kernel_data
+    head = [_depot(kd, 0, True)] + ([_segment(kd, 0, route[:cut])] if cut else [])
+    tail = ([_segment(kd, 0, route[cut:])] if cut < len(route) else []) + [_depot(kd, 0, False)]
+    whole = _joined(kd, 0, _joined(kd, 0, *head), _joined(kd, 0, *tail))
+    out = np.zeros(kernels.NUM_FIELDS)
+    kernels._seg_evaluate(kd, 0, whole, out)
+    expected = np.zeros(kernels.NUM_FIELDS)
+    kernels.evaluate_route(
+        kd,
+        0,
+        np.array(route, dtype=np.int64),
+        len(route),
+        np.zeros(len(route) + 1),
+        False,
+        expected,
+        np.zeros(len(route) + 1),
+    )
+    assert out == pytest.approx(expected, rel=1e-9, abs=1e-9)
+    assert kernels.is_feasible(out) == kernels.is_feasible(expected)
+    assert whole[kernels.SEG_CHARGERS] == 0
+
+
+def test_a_segment_with_a_charging_stop_is_not_evaluated() -> None:
+    problem = read_instance(SHARED / "evrptw-schneider" / "c101C5.txt")
+    evaluator = Evaluator(build_engine_data(problem))
+    kd = evaluator.kernel_data
+    charger = problem.charger_index(0)
+    seg = _joined(kd, 0, _depot(kd, 0, True), _segment(kd, 0, [problem.client_index(0), charger]))
+    seg = _joined(kd, 0, seg, _depot(kd, 0, False))
+    assert seg[kernels.SEG_CHARGERS] == 1
+    assert math.isnan(kernels._seg_cost(kd, 0, 2, seg, np.ones(3), np.zeros(kernels.NUM_FIELDS)))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(min_clients=3, max_clients=12), st.integers(0, 2**32 - 1))
+def test_local_search_is_the_same_with_and_without_segments(problem: Problem, seed: int) -> None:
+    """Segments only decide sooner which moves do not help: the search takes the same
+    steps either way."""
+    evaluator = Evaluator(build_engine_data(problem))
+    results = []
+    for concatenation in (True, False):
+        rng = random.Random(seed)
+        plan = _random_plan(evaluator, rng)
+        penalties = Penalties(
+            time_warp=rng.uniform(0.1, 10), load=rng.uniform(0.1, 10), energy=rng.uniform(0.1, 10)
+        )
+        search = LocalSearch(plan, rng)
+        search.concatenation = concatenation
+        search.run(plan, penalties)
+        results.append([list(r) for r in plan.routes])
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        ("solomon/R201.100.8.vrptw", {"convention": "dimacs"}),
+        ("evrptw-schneider/r102_21.txt", {}),
+    ],
+)
+def test_solve_plans_the_same_with_and_without_segments(
+    name: str, options: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a Solomon instance (no battery: every move between routes is decided from
+    segments) and a Schneider one (routes with charging stops are simulated)."""
+    problem = read_instance(SHARED / name, **options)
+    plans = []
+    for concatenation in (True, False):
+        monkeypatch.setattr(LocalSearch, "concatenation", concatenation)
+        solution = solve(problem, time_limit_s=600, seed=3, max_iterations=150)
+        plans.append((solution.routes, solution.stats["objective"]))
+    assert plans[0] == plans[1]
