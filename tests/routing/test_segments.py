@@ -3,17 +3,18 @@ local search with and without them (property-based)."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from test_kernels import _random_plan, problems
+from test_kernels import _random_plan, problems, routes
 
-from evfleet import Problem
+from evfleet import Problem, RechargePolicy
 from evfleet.io.instances import read_instance
 from evfleet.routing import kernels
 from evfleet.routing.data import build_engine_data
@@ -51,28 +52,19 @@ def _joined(kd: kernels.KernelData, t: int, *segments: np.ndarray) -> np.ndarray
 
 
 @st.composite
-def charger_free_cases(draw: st.DrawFn) -> tuple[Problem, list[int], int]:
+def route_cases(draw: st.DrawFn) -> tuple[Problem, list[int], int]:
+    """A random problem, a route through some of its clients and up to two charging
+    stops, and a place to cut it."""
     problem = draw(problems(min_clients=1, max_clients=9))
-    clients = [problem.client_index(k) for k in range(problem.num_clients)]
-    route = draw(st.permutations(clients))[: draw(st.integers(1, len(clients)))]
-    return problem, route, draw(st.integers(0, len(route)))
+    if draw(st.booleans()):
+        # Full recharge with energy independent of the load: charging stops evaluated.
+        vt = dataclasses.replace(problem.vehicle_types[0], arc_energy=None)
+        problem = dataclasses.replace(problem, recharge=RechargePolicy.FULL, vehicle_types=(vt,))
+    return problem, draw(routes(problem)), draw(st.integers(0, 12))
 
 
-@SETTINGS
-@given(charger_free_cases())
-def test_joined_segments_evaluate_as_the_simulation(case: tuple[Problem, list[int], int]) -> None:
-    """Depot + route[:cut] joined to route[cut:] + depot gives every figure of the
-    simulated route: distance, driving, duration, time warp (windows, shift end, maximum
-    duration), excess load, energy used (load-dependent too) and energy deficit."""
-    problem, route, cut = case
-    evaluator = Evaluator(build_engine_data(problem))
-    kd = evaluator.kernel_data
-    head = [_depot(kd, 0, True)] + ([_segment(kd, 0, route[:cut])] if cut else [])
-    tail = ([_segment(kd, 0, route[cut:])] if cut < len(route) else []) + [_depot(kd, 0, False)]
-    whole = _joined(kd, 0, _joined(kd, 0, *head), _joined(kd, 0, *tail))
+def _simulated(kd: kernels.KernelData, route: list[int]) -> np.ndarray:
     out = np.zeros(kernels.NUM_FIELDS)
-    kernels._seg_evaluate(kd, 0, whole, out)
-    expected = np.zeros(kernels.NUM_FIELDS)
     kernels.evaluate_route(
         kd,
         0,
@@ -80,22 +72,56 @@ def test_joined_segments_evaluate_as_the_simulation(case: tuple[Problem, list[in
         len(route),
         np.zeros(len(route) + 1),
         False,
-        expected,
+        out,
         np.zeros(len(route) + 1),
     )
-    assert out == pytest.approx(expected, rel=1e-9, abs=1e-9)
-    assert kernels.is_feasible(out) == kernels.is_feasible(expected)
-    assert whole[kernels.SEG_CHARGERS] == 0
+    return out
 
 
-def test_a_segment_with_a_charging_stop_is_not_evaluated() -> None:
-    problem = read_instance(SHARED / "evrptw-schneider" / "c101C5.txt")
+@SETTINGS
+@given(route_cases())
+def test_joined_segments_evaluate_as_the_simulation(case: tuple[Problem, list[int], int]) -> None:
+    """Depot + route[:cut] joined to route[cut:] + depot gives every figure of the
+    simulated route: distance, driving, charging, duration, time warp (windows, chargers'
+    hours, shift end, maximum duration), excess load, energy used (load-dependent too),
+    energy deficit and energy cost. With a charging stop only under full recharge and
+    energy independent of the load; otherwise its cost is unknown (NaN)."""
+    problem, route, cut = case
+    cut = min(cut, len(route))
     evaluator = Evaluator(build_engine_data(problem))
     kd = evaluator.kernel_data
-    charger = problem.charger_index(0)
-    seg = _joined(kd, 0, _depot(kd, 0, True), _segment(kd, 0, [problem.client_index(0), charger]))
-    seg = _joined(kd, 0, seg, _depot(kd, 0, False))
-    assert seg[kernels.SEG_CHARGERS] == 1
+    head = [_depot(kd, 0, True)] + ([_segment(kd, 0, route[:cut])] if cut else [])
+    tail = ([_segment(kd, 0, route[cut:])] if cut < len(route) else []) + [_depot(kd, 0, False)]
+    whole = _joined(kd, 0, _joined(kd, 0, *head), _joined(kd, 0, *tail))
+    chargers = sum(1 for v in route if problem.is_charger(v))
+    assert whole[kernels.SEG_CHARGERS] == chargers
+    out = np.zeros(kernels.NUM_FIELDS)
+    cost = kernels._seg_cost(kd, 0, len(route), whole, np.ones(3), out)
+    if chargers and not kernels._full_recharge_segments(kd, 0):
+        event("charging stop, not evaluated")
+        assert math.isnan(cost)
+        return
+    expected = _simulated(kd, route)
+    event(
+        ("charging stops, " if chargers else "")
+        + ("feasible" if kernels.is_feasible(expected) else "infeasible")
+    )
+    assert out == pytest.approx(expected, rel=1e-9, abs=1e-6)
+    assert kernels.is_feasible(out) == kernels.is_feasible(expected)
+    assert cost == pytest.approx(
+        kernels.penalised_cost(kd, 0, len(route), expected, np.ones(3)), rel=1e-9, abs=1e-6
+    )
+
+
+def test_full_recharge_segments_need_energy_independent_of_the_load() -> None:
+    path = SHARED / "evrptw-schneider" / "c101C5.txt"
+    full = Evaluator(build_engine_data(read_instance(path))).kernel_data
+    assert kernels._full_recharge_segments(full, 0)
+    partial = read_instance(path, recharge="partial")
+    kd = Evaluator(build_engine_data(partial)).kernel_data
+    assert not kernels._full_recharge_segments(kd, 0)
+    stops = [partial.client_index(0), partial.charger_index(0)]
+    seg = _joined(kd, 0, _depot(kd, 0, True), _segment(kd, 0, stops), _depot(kd, 0, False))
     assert math.isnan(kernels._seg_cost(kd, 0, 2, seg, np.ones(3), np.zeros(kernels.NUM_FIELDS)))
 
 
@@ -124,13 +150,15 @@ def test_local_search_is_the_same_with_and_without_segments(problem: Problem, se
     [
         ("solomon/R201.100.8.vrptw", {"convention": "dimacs"}),
         ("evrptw-schneider/r102_21.txt", {}),
+        ("evrptw-schneider/r102_21.txt", {"recharge": "partial"}),
     ],
 )
 def test_solve_plans_the_same_with_and_without_segments(
     name: str, options: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On a Solomon instance (no battery: every move between routes is decided from
-    segments) and a Schneider one (routes with charging stops are simulated)."""
+    """On a Solomon instance (no battery) and a Schneider one with full recharge, where
+    moves between routes are decided from segments, and with partial recharge, where
+    routes with charging stops are simulated."""
     problem = read_instance(SHARED / name, **options)
     plans = []
     for concatenation in (True, False):

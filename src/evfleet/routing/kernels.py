@@ -22,9 +22,10 @@ local search of :mod:`evfleet.routing.local_search` on a :class:`SearchState`: r
 2-D array padded with -1 (``routes[r, :lens[r]]``), their vehicle types, change stamps,
 cached evaluations and penalised costs. A move between two routes is evaluated in O(1)
 by concatenating route segments (Vidal et al.'s forward and backward segments, see
-"Route segments" below) when neither route has a charging stop; the moves it finds
-improving, moves inside one route, and routes with charging stops are evaluated by
-simulating the changed routes again, O(route length) per move. Both give the same
+"Route segments" below) when its routes have no charging stop or recharge fully with
+energy independent of the load; the moves it finds improving, moves inside one route,
+and routes with charging stops under partial recharge are evaluated by simulating the
+changed routes again, O(route length) per move. Both give the same
 verdict, so the search takes the same steps either way (``SearchState.counters[CONCAT]``
 switches segments off, for tests and benchmarks).
 """
@@ -716,9 +717,17 @@ def insertion_costs(
 # evaluation of any concatenation of segments follows in O(1) (Vidal et al. 2013):
 # distance, driving time, the time-warp data (duration with waiting, time warp, earliest
 # and latest start), load, and the energy of its arcs as ``E0 + E1W + E1S * load after``
-# (energy affine in the load carried). A segment holding a charging stop is marked; a
-# move that would join such a segment is simulated instead (the charge at a stop
-# depends on the energy left on arrival and, under partial recharge, on the stops ahead).
+# (energy affine in the load carried).
+#
+# Under full recharge a charging stop splits a segment into a *head* (the stops before
+# its first charging stop), that first stop, whose charging time is open until the
+# energy on arrival is known (from the segment joined in front, or the start energy),
+# and a *body* from the departure there to the end, whose later charging stops are
+# settled (each starts from a full battery): their charging time, energy cost and
+# deficits are summed, and the energy used since the last one is kept for the next
+# join. This needs energy that does not depend on the load; other segments with a
+# charging stop (partial recharge, load-dependent energy, diesel) are not evaluated and
+# their moves are simulated.
 SEG_DIST = 0  # m, arcs inside the segment
 SEG_DRIVE = 1  # s, driving inside the segment
 SEG_DUR = 2  # s, duration with service and waiting, from the start at the first stop
@@ -732,25 +741,104 @@ SEG_E1W = 9  # Wh, load terms times the segment's own load carried on each arc
 SEG_CHARGERS = 10  # charging stops in the segment
 SEG_FIRST = 11  # location of the first stop
 SEG_LAST = 12  # location of the last stop
-NUM_SEG = 13
+# With a charging stop, SEG_DUR .. SEG_LATE describe the head only, and:
+SEG_HEAD_LAST = 13  # location of the head's last stop, -1 for no head
+SEG_CHARGER = 14  # location of the first charging stop
+SEG_HEAD_WH = 15  # Wh used from the first stop to the first charging stop
+SEG_TAIL_WH = 16  # Wh used after the last charging stop (all of it without one)
+SEG_BODY_DUR = 17  # s, time-warp data of the body, from leaving the first charging stop
+SEG_BODY_WARP = 18
+SEG_BODY_EARLY = 19
+SEG_BODY_LATE = 20
+SEG_DEFICIT = 21  # Wh short on the legs between the segment's charging stops
+SEG_CHARGING = 22  # s charging at the later charging stops
+SEG_ENERGY_COST = 23  # cost of the energy charged at the later charging stops
+NUM_SEG = 24
+
+
+@njit(cache=True)
+def _tw_join(
+    a_dur: float,
+    a_warp: float,
+    a_early: float,
+    a_late: float,
+    d: float,
+    b_dur: float,
+    b_warp: float,
+    b_early: float,
+    b_late: float,
+) -> tuple[float, float, float, float]:
+    """Time-warp data (duration, warp, earliest, latest) of ``a``, ``d`` s of driving,
+    then ``b`` (Vidal et al. 2013)."""
+    delta = a_dur - a_warp + d
+    wait = max(b_early - delta - a_late, 0.0)
+    warp = max(a_early + delta - b_late, 0.0)
+    return (
+        a_dur + b_dur + d + wait,
+        a_warp + b_warp + warp,
+        max(b_early - delta, a_early) - wait,
+        min(b_late - delta, a_late) + warp,
+    )
+
+
+@njit(cache=True)
+def _full_recharge_segments(kd: Any, t: int) -> bool:
+    """Whether segments with charging stops can be evaluated for vehicle type ``t``."""
+    return bool(
+        kd.full_recharge
+        and kd.type_electric[t] != 0
+        and kd.type_hook[t] == 0
+        and kd.type_battery[t] < np.inf
+        and kd.e1.shape[1] == 0
+    )
+
+
+@njit(cache=True)
+def _charge_stop(
+    kd: Any, t: int, c: int, used_wh: float, start_wh: float
+) -> tuple[float, float, float, float, float, float, float]:
+    """Full recharge at charger location ``c`` after ``used_wh`` since ``start_wh``: the
+    stop's time-warp data (duration, warp, earliest, latest), the deficit on the way in,
+    the charging time and the energy cost."""
+    battery = kd.type_battery[t]
+    arrival = start_wh - used_wh
+    deficit = 0.0
+    if arrival < 0.0:
+        deficit = -arrival
+        arrival = 0.0
+    k = c - kd.first_charger
+    ct = 0.0
+    cost = 0.0
+    if battery > arrival:
+        ct = charge_time(kd, t, k, arrival, battery)
+        cost = (battery - arrival) * (kd.charger_price[k] - kd.type_energy_cost_per_wh[t])
+    # Charging must end by the time the charger closes: a window on the start.
+    early = kd.early[c]
+    late = kd.late[c] - ct
+    warp = 0.0
+    if late < early:
+        warp = early - late
+        late = early
+    return ct, warp, early, late, deficit, ct, cost
 
 
 @njit(cache=True)
 def _seg_node(kd: Any, v: int, out: Any) -> None:
     """The segment of the single stop ``v`` (a client or a charger)."""
-    out[SEG_DIST] = 0.0
-    out[SEG_DRIVE] = 0.0
-    out[SEG_DUR] = kd.service[v] if v < kd.first_charger else 0.0
-    out[SEG_WARP] = 0.0
+    out[:] = 0.0
+    out[SEG_FIRST] = v
+    out[SEG_LAST] = v
+    if v >= kd.first_charger:
+        out[SEG_CHARGERS] = 1.0
+        out[SEG_HEAD_LAST] = -1.0
+        out[SEG_CHARGER] = v
+        out[SEG_BODY_EARLY] = -np.inf
+        out[SEG_BODY_LATE] = np.inf
+        return
+    out[SEG_DUR] = kd.service[v]
     out[SEG_EARLY] = kd.early[v]
     out[SEG_LATE] = kd.late[v]
     out[SEG_LOAD] = kd.demand[v]
-    out[SEG_E0] = 0.0
-    out[SEG_E1S] = 0.0
-    out[SEG_E1W] = 0.0
-    out[SEG_CHARGERS] = 1.0 if v >= kd.first_charger else 0.0
-    out[SEG_FIRST] = v
-    out[SEG_LAST] = v
 
 
 @njit(cache=True)
@@ -776,29 +864,134 @@ def _seg_join(kd: Any, t: int, a: Any, b: Any, out: Any) -> None:
     i = int(a[SEG_LAST])
     j = int(b[SEG_FIRST])
     d = kd.dur[i, j]
-    delta = a[SEG_DUR] - a[SEG_WARP] + d
-    wait = max(b[SEG_EARLY] - delta - a[SEG_LATE], 0.0)
-    warp = max(a[SEG_EARLY] + delta - b[SEG_LATE], 0.0)
-    early = max(b[SEG_EARLY] - delta, a[SEG_EARLY]) - wait
-    late = min(b[SEG_LATE] - delta, a[SEG_LATE]) + warp
     e0 = 0.0
     e1 = 0.0
     if kd.type_electric[t] != 0:
         e0 = kd.e0[t, i, j]
         if kd.e1.shape[1] > 0:
             e1 = kd.e1[t, i, j]
+    a_chargers = a[SEG_CHARGERS]
+    b_chargers = b[SEG_CHARGERS]
+    if a_chargers == 0.0 and b_chargers == 0.0:
+        dur, warp, early, late = _tw_join(
+            a[SEG_DUR],
+            a[SEG_WARP],
+            a[SEG_EARLY],
+            a[SEG_LATE],
+            d,
+            b[SEG_DUR],
+            b[SEG_WARP],
+            b[SEG_EARLY],
+            b[SEG_LATE],
+        )
+        out[SEG_DUR] = dur
+        out[SEG_WARP] = warp
+        out[SEG_EARLY] = early
+        out[SEG_LATE] = late
+        out[SEG_TAIL_WH] = a[SEG_TAIL_WH] + e0 + b[SEG_TAIL_WH]
+    elif a_chargers == 0.0:
+        # a joins b's head.
+        if b[SEG_HEAD_LAST] < 0.0:
+            out[SEG_HEAD_LAST] = a[SEG_LAST]
+            out[SEG_HEAD_WH] = a[SEG_TAIL_WH] + e0
+            out[SEG_DUR] = a[SEG_DUR]
+            out[SEG_WARP] = a[SEG_WARP]
+            out[SEG_EARLY] = a[SEG_EARLY]
+            out[SEG_LATE] = a[SEG_LATE]
+        else:
+            dur, warp, early, late = _tw_join(
+                a[SEG_DUR],
+                a[SEG_WARP],
+                a[SEG_EARLY],
+                a[SEG_LATE],
+                d,
+                b[SEG_DUR],
+                b[SEG_WARP],
+                b[SEG_EARLY],
+                b[SEG_LATE],
+            )
+            out[SEG_HEAD_LAST] = b[SEG_HEAD_LAST]
+            out[SEG_HEAD_WH] = a[SEG_TAIL_WH] + e0 + b[SEG_HEAD_WH]
+            out[SEG_DUR] = dur
+            out[SEG_WARP] = warp
+            out[SEG_EARLY] = early
+            out[SEG_LATE] = late
+        for f in range(SEG_CHARGER, NUM_SEG):
+            if f != SEG_HEAD_WH:
+                out[f] = b[f]
+    elif b_chargers == 0.0:
+        # b joins a's body.
+        dur, warp, early, late = _tw_join(
+            a[SEG_BODY_DUR],
+            a[SEG_BODY_WARP],
+            a[SEG_BODY_EARLY],
+            a[SEG_BODY_LATE],
+            d,
+            b[SEG_DUR],
+            b[SEG_WARP],
+            b[SEG_EARLY],
+            b[SEG_LATE],
+        )
+        tail_wh = a[SEG_TAIL_WH] + e0 + b[SEG_TAIL_WH]
+        for f in range(SEG_DUR, SEG_LATE + 1):
+            out[f] = a[f]
+        for f in range(SEG_HEAD_LAST, NUM_SEG):
+            out[f] = a[f]
+        out[SEG_TAIL_WH] = tail_wh
+        out[SEG_BODY_DUR] = dur
+        out[SEG_BODY_WARP] = warp
+        out[SEG_BODY_EARLY] = early
+        out[SEG_BODY_LATE] = late
+    else:
+        # a's body, b's head, b's first charging stop (settled now), b's body.
+        dur = a[SEG_BODY_DUR]
+        warp = a[SEG_BODY_WARP]
+        early = a[SEG_BODY_EARLY]
+        late = a[SEG_BODY_LATE]
+        c = int(b[SEG_CHARGER])
+        used = a[SEG_TAIL_WH] + e0
+        if b[SEG_HEAD_LAST] >= 0.0:
+            dur, warp, early, late = _tw_join(
+                dur, warp, early, late, d, b[SEG_DUR], b[SEG_WARP], b[SEG_EARLY], b[SEG_LATE]
+            )
+            used += b[SEG_HEAD_WH]
+            d = kd.dur[int(b[SEG_HEAD_LAST]), c]
+        c_dur, c_warp, c_early, c_late, deficit, ct, cost = _charge_stop(
+            kd, t, c, used, kd.type_battery[t]
+        )
+        dur, warp, early, late = _tw_join(dur, warp, early, late, d, c_dur, c_warp, c_early, c_late)
+        dur, warp, early, late = _tw_join(
+            dur,
+            warp,
+            early,
+            late,
+            0.0,
+            b[SEG_BODY_DUR],
+            b[SEG_BODY_WARP],
+            b[SEG_BODY_EARLY],
+            b[SEG_BODY_LATE],
+        )
+        for f in range(SEG_DUR, SEG_LATE + 1):
+            out[f] = a[f]
+        out[SEG_HEAD_LAST] = a[SEG_HEAD_LAST]
+        out[SEG_CHARGER] = a[SEG_CHARGER]
+        out[SEG_HEAD_WH] = a[SEG_HEAD_WH]
+        out[SEG_TAIL_WH] = b[SEG_TAIL_WH]
+        out[SEG_BODY_DUR] = dur
+        out[SEG_BODY_WARP] = warp
+        out[SEG_BODY_EARLY] = early
+        out[SEG_BODY_LATE] = late
+        out[SEG_DEFICIT] = a[SEG_DEFICIT] + deficit + b[SEG_DEFICIT]
+        out[SEG_CHARGING] = a[SEG_CHARGING] + ct + b[SEG_CHARGING]
+        out[SEG_ENERGY_COST] = a[SEG_ENERGY_COST] + cost + b[SEG_ENERGY_COST]
     b_load = b[SEG_LOAD]
     out[SEG_E1W] = a[SEG_E1W] + (a[SEG_E1S] + e1) * b_load + b[SEG_E1W]
     out[SEG_E1S] = a[SEG_E1S] + e1 + b[SEG_E1S]
     out[SEG_E0] = a[SEG_E0] + e0 + b[SEG_E0]
     out[SEG_LOAD] = a[SEG_LOAD] + b_load
     out[SEG_DIST] = a[SEG_DIST] + kd.dist[i, j] + b[SEG_DIST]
-    out[SEG_DRIVE] = a[SEG_DRIVE] + d + b[SEG_DRIVE]
-    out[SEG_DUR] = a[SEG_DUR] + b[SEG_DUR] + d + wait
-    out[SEG_WARP] = a[SEG_WARP] + b[SEG_WARP] + warp
-    out[SEG_EARLY] = early
-    out[SEG_LATE] = late
-    out[SEG_CHARGERS] = a[SEG_CHARGERS] + b[SEG_CHARGERS]
+    out[SEG_DRIVE] = a[SEG_DRIVE] + kd.dur[i, j] + b[SEG_DRIVE]
+    out[SEG_CHARGERS] = a_chargers + b_chargers
     out[SEG_FIRST] = a[SEG_FIRST]
     out[SEG_LAST] = b[SEG_LAST]
 
@@ -806,22 +999,60 @@ def _seg_join(kd: Any, t: int, a: Any, b: Any, out: Any) -> None:
 @njit(cache=True)
 def _seg_evaluate(kd: Any, t: int, s: Any, out: Any) -> None:
     """The evaluation vector (as :func:`evaluate_route`) of a whole route, depot to depot,
-    given as one segment without charging stops."""
-    duration = s[SEG_DUR] - s[SEG_WARP]
+    given as one segment (with charging stops only where
+    :func:`_full_recharge_segments`)."""
+    dur = s[SEG_DUR]
     warp = s[SEG_WARP]
+    used = s[SEG_E0] + s[SEG_E1W] if kd.type_electric[t] != 0 else 0.0
+    start_wh = kd.type_start_energy[t]
+    charging = 0.0
+    energy_cost = 0.0
+    if s[SEG_CHARGERS] > 0.0:
+        c = int(s[SEG_CHARGER])
+        c_dur, c_warp, c_early, c_late, deficit, ct, cost = _charge_stop(
+            kd, t, c, s[SEG_HEAD_WH], start_wh
+        )
+        dur, warp, early, late = _tw_join(
+            dur,
+            warp,
+            s[SEG_EARLY],
+            s[SEG_LATE],
+            kd.dur[int(s[SEG_HEAD_LAST]), c],
+            c_dur,
+            c_warp,
+            c_early,
+            c_late,
+        )
+        dur, warp, early, late = _tw_join(
+            dur,
+            warp,
+            early,
+            late,
+            0.0,
+            s[SEG_BODY_DUR],
+            s[SEG_BODY_WARP],
+            s[SEG_BODY_EARLY],
+            s[SEG_BODY_LATE],
+        )
+        short = s[SEG_TAIL_WH] - kd.type_battery[t]
+        deficit += s[SEG_DEFICIT] + (short if short > 1e-12 else 0.0)
+        charging = ct + s[SEG_CHARGING]
+        energy_cost = cost + s[SEG_ENERGY_COST]
+    else:
+        short = used - start_wh
+        deficit = short if short > 1e-12 else 0.0
+    duration = dur - warp
     if duration > kd.type_max_duration[t]:
         warp += duration - kd.type_max_duration[t]
     capacity = kd.type_capacity[t]
-    used = s[SEG_E0] + s[SEG_E1W] if kd.type_electric[t] != 0 else 0.0
-    short = used - kd.type_start_energy[t]
     out[DISTANCE] = s[SEG_DIST]
     out[DRIVING] = s[SEG_DRIVE]
-    out[CHARGING] = 0.0
+    out[CHARGING] = charging
     out[DURATION] = duration
     out[TIME_WARP] = warp
     out[EXCESS_LOAD] = s[SEG_LOAD] - capacity if s[SEG_LOAD] > capacity else 0.0
-    out[ENERGY_DEFICIT] = short if short > 1e-12 else 0.0
-    out[ENERGY_COST] = 0.0
+    out[ENERGY_DEFICIT] = deficit
+    out[ENERGY_COST] = energy_cost
     out[ENERGY_USED] = used
 
 
@@ -856,9 +1087,10 @@ def _refresh_segments(kd: Any, st: Any, r: int) -> None:
 
 
 @njit(cache=True)
-def _charger_free(kd: Any, route: Any, n: int, bwd: Any) -> bool:
-    """Whether ``route`` (``n`` stops, segments up to date) has no charging stop."""
-    if n == 0:
+def _segments_apply(kd: Any, t: int, route: Any, n: int, bwd: Any) -> bool:
+    """Whether moves on ``route`` (``n`` stops of type ``t``, segments up to date) can be
+    evaluated from segments: it has no charging stop, or :func:`_full_recharge_segments`."""
+    if n == 0 or _full_recharge_segments(kd, t):
         return True
     v = route[0]
     return bool(v < kd.first_charger and bwd[v, SEG_CHARGERS] == 0.0)
@@ -866,39 +1098,57 @@ def _charger_free(kd: Any, route: Any, n: int, bwd: Any) -> bool:
 
 @njit(cache=True)
 def _seg_prefix(kd: Any, route: Any, t: int, p: int, fwd: Any, out: Any) -> bool:
-    """``out`` = depot to stop ``p`` of ``route`` (just the depot for ``p`` = -1); False
-    where stop ``p`` is a charging stop (its segment is not kept)."""
-    if p < 0:
-        _seg_depot(kd, t, True, out)
-        return True
-    v = route[p]
-    if v >= kd.first_charger:
+    """``out`` = depot to stop ``p`` of ``route`` (just the depot for ``p`` = -1).
+
+    Segments are kept for clients only: charging stops at the end are joined on (False
+    after more than two in a row)."""
+    q = p
+    while q >= 0 and route[q] >= kd.first_charger:
+        q -= 1
+    if p - q > 2:
         return False
-    out[:] = fwd[v]
+    if q < 0:
+        _seg_depot(kd, t, True, out)
+    else:
+        out[:] = fwd[route[q]]
+    if q < p:
+        node = np.empty(NUM_SEG)
+        for j in range(q + 1, p + 1):
+            _seg_node(kd, route[j], node)
+            _seg_join(kd, t, out, node, out)
     return True
 
 
 @njit(cache=True)
 def _seg_suffix(kd: Any, route: Any, n: int, t: int, p: int, bwd: Any, out: Any) -> bool:
     """``out`` = stop ``p`` of ``route`` (``n`` stops) to the depot (just the depot for
-    ``p`` = ``n``); False where stop ``p`` is a charging stop."""
-    if p >= n:
-        _seg_depot(kd, t, False, out)
-        return True
-    v = route[p]
-    if v >= kd.first_charger:
+    ``p`` = ``n``); charging stops at the start are joined on as in
+    :func:`_seg_prefix`."""
+    q = p
+    while q < n and route[q] >= kd.first_charger:
+        q += 1
+    if q - p > 2:
         return False
-    out[:] = bwd[v]
+    if q >= n:
+        _seg_depot(kd, t, False, out)
+    else:
+        out[:] = bwd[route[q]]
+    if q > p:
+        node = np.empty(NUM_SEG)
+        for j in range(q - 1, p - 1, -1):
+            _seg_node(kd, route[j], node)
+            _seg_join(kd, t, node, out, out)
     return True
 
 
 @njit(cache=True)
 def _seg_cost(kd: Any, t: int, n: int, s: Any, penalties: Any, out: Any) -> float:
     """Penalised cost of the whole route ``s`` (``n`` stops, depot to depot) for type
-    ``t``; NaN when it holds a charging stop."""
+    ``t``; NaN when it holds a charging stop and :func:`_full_recharge_segments` does not
+    hold."""
     if n == 0:
         return 0.0
-    if s[SEG_CHARGERS] > 0.0:
+    if s[SEG_CHARGERS] > 0.0 and not _full_recharge_segments(kd, t):
         return np.nan
     _seg_evaluate(kd, t, s, out)
     return penalised_cost(kd, t, n, out, penalties)
@@ -1155,12 +1405,13 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
     b_u = _node(kd, st, ru, pu + 1)
     old_du = st.evals[ru, DISTANCE]
     feasible_u = bound and is_feasible(st.evals[ru])
+    tu = st.types[ru]
     concat_u = st.counters[CONCAT] != 0
     if concat_u:
         if st.seg_stamps[ru] != stamps[ru]:
             _refresh_segments(kd, st, ru)
-        # Routes with a charging stop are simulated (see "Route segments").
-        concat_u = _charger_free(kd, route_u, lu, st.bwd)
+        # Some routes with a charging stop are simulated (see "Route segments").
+        concat_u = _segments_apply(kd, tu, route_u, lu, st.bwd)
     concat = concat_u
     # Segment scratch: the two new routes and a piece of one.
     fwd = st.fwd
@@ -1169,7 +1420,6 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
     sb = st.seg_buf[3]
     tmp = st.seg_buf[4]
     penalties = st.penalties
-    tu = st.types[ru]
     near = neighbours[u - kd.num_depots]
     for k in range(near.shape[0]):
         v = near[k]
@@ -1186,7 +1436,7 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
             if concat:
                 if st.seg_stamps[rv] != stamps[rv]:
                     _refresh_segments(kd, st, rv)
-                concat = _charger_free(kd, route_v, lv, st.bwd)
+                concat = _segments_apply(kd, st.types[rv], route_v, lv, st.bwd)
             filtered = feasible_u and is_feasible(st.evals[rv])
             old_dv = st.evals[rv, DISTANCE]
             old_d = old_du + old_dv + 2.0 * route_cost
