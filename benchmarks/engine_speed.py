@@ -5,7 +5,8 @@ Usage (from the repository root)::
     python benchmarks/engine_speed.py [--instances c101_21 r101_21] [--seconds 10]
         [--eval-seconds 3] [--reference REV_OR_PATH] [--shared PATH] [--seed N]
 
-For each instance (``../shared/benchmarks/evrptw-schneider/<name>.txt``) it measures:
+For each instance (``../shared/benchmarks/evrptw-schneider/<name>.txt``, or a path under
+``../shared/benchmarks`` such as ``solomon/R201.100.8.vrptw``) it measures:
 
 * ``eval/s (API)``: :meth:`Evaluator.evaluate` called from Python on a fixed mix of
   routes (the nearest-neighbour plan's routes and random client sequences with a charger
@@ -109,7 +110,9 @@ def measure(instance: Path, seconds: float, eval_seconds: float, seed: int) -> d
     from evfleet.routing.data import build_engine_data
     from evfleet.routing.evaluate import Evaluator
 
-    problem = read_instance(instance)
+    # Solomon files in the DIMACS convention (distance only), as the PyVRP baseline.
+    dimacs = "solomon" in instance.parts
+    problem = read_instance(instance, convention="dimacs") if dimacs else read_instance(instance)
     evaluator = Evaluator(build_engine_data(problem))
     routes = _routes_for_timing(evaluator, 1000, seed)
     count = 0
@@ -146,7 +149,7 @@ def _worker(args: argparse.Namespace) -> int:
         solve(read_instance(warm), time_limit_s=60, seed=0, max_iterations=3)
     warm_up = time.perf_counter() - started
     for name in args.instances:
-        path = Path(args.shared) / "evrptw-schneider" / f"{name}.txt"
+        path = Path(args.shared) / (name if "/" in name else f"evrptw-schneider/{name}.txt")
         row = measure(path, args.seconds, args.eval_seconds, args.seed)
         row["engine"] = args.label
         row["engine_path"] = str(Path(evfleet.__file__).parent)

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from test_kernels import _random_plan, problems, routes
 
-from evfleet import Problem, RechargePolicy
+from evfleet import Problem
 from evfleet.io.instances import read_instance
 from evfleet.routing import kernels
 from evfleet.routing.data import build_engine_data
@@ -24,7 +24,6 @@ from evfleet.routing.plan import Penalties
 from evfleet.routing.solve import solve
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "benchmarks"
-SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _segment(kd: kernels.KernelData, t: int, stops: list[int]) -> np.ndarray:
@@ -57,9 +56,9 @@ def route_cases(draw: st.DrawFn) -> tuple[Problem, list[int], int]:
     stops, and a place to cut it."""
     problem = draw(problems(min_clients=1, max_clients=9))
     if draw(st.booleans()):
-        # Full recharge with energy independent of the load: charging stops evaluated.
+        # Energy independent of the load: charging stops evaluated.
         vt = dataclasses.replace(problem.vehicle_types[0], arc_energy=None)
-        problem = dataclasses.replace(problem, recharge=RechargePolicy.FULL, vehicle_types=(vt,))
+        problem = dataclasses.replace(problem, vehicle_types=(vt,))
     return problem, draw(routes(problem)), draw(st.integers(0, 12))
 
 
@@ -78,14 +77,15 @@ def _simulated(kd: kernels.KernelData, route: list[int]) -> np.ndarray:
     return out
 
 
-@SETTINGS
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(route_cases())
 def test_joined_segments_evaluate_as_the_simulation(case: tuple[Problem, list[int], int]) -> None:
     """Depot + route[:cut] joined to route[cut:] + depot gives every figure of the
     simulated route: distance, driving, charging, duration, time warp (windows, chargers'
     hours, shift end, maximum duration), excess load, energy used (load-dependent too),
-    energy deficit and energy cost. With a charging stop only under full recharge and
-    energy independent of the load; otherwise its cost is unknown (NaN)."""
+    energy deficit and energy cost. With charging stops under full recharge, or one
+    under partial recharge, and energy independent of the load; otherwise its cost is
+    unknown (NaN)."""
     problem, route, cut = case
     cut = min(cut, len(route))
     evaluator = Evaluator(build_engine_data(problem))
@@ -97,13 +97,13 @@ def test_joined_segments_evaluate_as_the_simulation(case: tuple[Problem, list[in
     assert whole[kernels.SEG_CHARGERS] == chargers
     out = np.zeros(kernels.NUM_FIELDS)
     cost = kernels._seg_cost(kd, 0, len(route), whole, np.ones(3), out)
-    if chargers and not kernels._full_recharge_segments(kd, 0):
+    if not kernels._charging_segments(kd, 0, chargers):
         event("charging stop, not evaluated")
         assert math.isnan(cost)
         return
     expected = _simulated(kd, route)
     event(
-        ("charging stops, " if chargers else "")
+        (f"{chargers} charging stop(s), {problem.recharge.value}, " if chargers else "")
         + ("feasible" if kernels.is_feasible(expected) else "infeasible")
     )
     assert out == pytest.approx(expected, rel=1e-9, abs=1e-6)
@@ -113,16 +113,18 @@ def test_joined_segments_evaluate_as_the_simulation(case: tuple[Problem, list[in
     )
 
 
-def test_full_recharge_segments_need_energy_independent_of_the_load() -> None:
+def test_partial_recharge_segments_take_one_charging_stop() -> None:
     path = SHARED / "evrptw-schneider" / "c101C5.txt"
     full = Evaluator(build_engine_data(read_instance(path))).kernel_data
-    assert kernels._full_recharge_segments(full, 0)
+    assert kernels._charging_segments(full, 0, 3)
     partial = read_instance(path, recharge="partial")
     kd = Evaluator(build_engine_data(partial)).kernel_data
-    assert not kernels._full_recharge_segments(kd, 0)
-    stops = [partial.client_index(0), partial.charger_index(0)]
+    assert kernels._charging_segments(kd, 0, 1)
+    assert not kernels._charging_segments(kd, 0, 2)
+    c = partial.charger_index(0)
+    stops = [c, partial.client_index(0), c]
     seg = _joined(kd, 0, _depot(kd, 0, True), _segment(kd, 0, stops), _depot(kd, 0, False))
-    assert math.isnan(kernels._seg_cost(kd, 0, 2, seg, np.ones(3), np.zeros(kernels.NUM_FIELDS)))
+    assert math.isnan(kernels._seg_cost(kd, 0, 3, seg, np.ones(3), np.zeros(kernels.NUM_FIELDS)))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -719,15 +719,17 @@ def insertion_costs(
 # and latest start), load, and the energy of its arcs as ``E0 + E1W + E1S * load after``
 # (energy affine in the load carried).
 #
-# Under full recharge a charging stop splits a segment into a *head* (the stops before
-# its first charging stop), that first stop, whose charging time is open until the
-# energy on arrival is known (from the segment joined in front, or the start energy),
-# and a *body* from the departure there to the end, whose later charging stops are
-# settled (each starts from a full battery): their charging time, energy cost and
-# deficits are summed, and the energy used since the last one is kept for the next
-# join. This needs energy that does not depend on the load; other segments with a
-# charging stop (partial recharge, load-dependent energy, diesel) are not evaluated and
-# their moves are simulated.
+# A charging stop splits a segment into a *head* (the stops before its first charging
+# stop), that first stop, whose charge is open until the energy on arrival is known
+# (from the segment joined in front, or the start energy), and a *body* from the
+# departure there to the end. Under full recharge the body's later charging stops are
+# settled as segments join (each starts from a full battery): their charging time,
+# energy cost and deficits are summed, and the energy used since the last one is kept
+# for the next join. Under partial recharge a route with one charging stop is settled
+# at the end (the stop charges what the rest of the route needs); with more, how much
+# a stop charges depends on the legs ahead and the waiting before the next charger, and
+# such routes are simulated, as are routes with a charging stop and load-dependent
+# energy, and diesel vans at a charger (:func:`_charging_segments`).
 SEG_DIST = 0  # m, arcs inside the segment
 SEG_DRIVE = 1  # s, driving inside the segment
 SEG_DUR = 2  # s, duration with service and waiting, from the start at the first stop
@@ -782,10 +784,24 @@ def _tw_join(
 
 
 @njit(cache=True)
-def _full_recharge_segments(kd: Any, t: int) -> bool:
-    """Whether segments with charging stops can be evaluated for vehicle type ``t``."""
+def _tw_join_at(a: Any, fa: int, d: float, b: Any, fb: int) -> tuple[float, float, float, float]:
+    """:func:`_tw_join` of the time-warp data at fields ``fa`` of ``a`` and ``fb`` of
+    ``b`` (``SEG_DUR`` for the head or whole, ``SEG_BODY_DUR`` for the body)."""
+    return _tw_join(
+        a[fa], a[fa + 1], a[fa + 2], a[fa + 3], d, b[fb], b[fb + 1], b[fb + 2], b[fb + 3]
+    )
+
+
+@njit(cache=True)
+def _charging_segments(kd: Any, t: int, chargers: float) -> bool:
+    """Whether a whole route of type ``t`` with ``chargers`` charging stops can be
+    evaluated from segments: any number under full recharge, at most one under partial
+    recharge (with one stop, it charges what the rest of the route needs), for an
+    electric van with a finite battery and energy independent of the load."""
+    if chargers == 0.0:
+        return True
     return bool(
-        kd.full_recharge
+        (kd.full_recharge or chargers == 1.0)
         and kd.type_electric[t] != 0
         and kd.type_hook[t] == 0
         and kd.type_battery[t] < np.inf
@@ -795,23 +811,26 @@ def _full_recharge_segments(kd: Any, t: int) -> bool:
 
 @njit(cache=True)
 def _charge_stop(
-    kd: Any, t: int, c: int, used_wh: float, start_wh: float
-) -> tuple[float, float, float, float, float, float, float]:
-    """Full recharge at charger location ``c`` after ``used_wh`` since ``start_wh``: the
-    stop's time-warp data (duration, warp, earliest, latest), the deficit on the way in,
-    the charging time and the energy cost."""
+    kd: Any, t: int, c: int, used_wh: float, start_wh: float, need_wh: float
+) -> tuple[float, float, float, float, float, float, float, float]:
+    """A charging stop at location ``c`` after ``used_wh`` since ``start_wh``, charging
+    up to ``need_wh`` (capped at the battery; ``inf`` for a full recharge), as
+    :func:`evaluate_route`: the stop's time-warp data (duration, warp, earliest,
+    latest), the deficit on the way in, the charging time, the energy cost and the
+    energy on leaving, Wh."""
     battery = kd.type_battery[t]
     arrival = start_wh - used_wh
     deficit = 0.0
     if arrival < 0.0:
         deficit = -arrival
         arrival = 0.0
+    target = min(need_wh, battery) if need_wh > arrival else arrival
     k = c - kd.first_charger
     ct = 0.0
     cost = 0.0
-    if battery > arrival:
-        ct = charge_time(kd, t, k, arrival, battery)
-        cost = (battery - arrival) * (kd.charger_price[k] - kd.type_energy_cost_per_wh[t])
+    if target > arrival:
+        ct = charge_time(kd, t, k, arrival, target)
+        cost = (target - arrival) * (kd.charger_price[k] - kd.type_energy_cost_per_wh[t])
     # Charging must end by the time the charger closes: a window on the start.
     early = kd.early[c]
     late = kd.late[c] - ct
@@ -819,7 +838,7 @@ def _charge_stop(
     if late < early:
         warp = early - late
         late = early
-    return ct, warp, early, late, deficit, ct, cost
+    return ct, warp, early, late, deficit, ct, cost, max(target, arrival)
 
 
 @njit(cache=True)
@@ -873,17 +892,7 @@ def _seg_join(kd: Any, t: int, a: Any, b: Any, out: Any) -> None:
     a_chargers = a[SEG_CHARGERS]
     b_chargers = b[SEG_CHARGERS]
     if a_chargers == 0.0 and b_chargers == 0.0:
-        dur, warp, early, late = _tw_join(
-            a[SEG_DUR],
-            a[SEG_WARP],
-            a[SEG_EARLY],
-            a[SEG_LATE],
-            d,
-            b[SEG_DUR],
-            b[SEG_WARP],
-            b[SEG_EARLY],
-            b[SEG_LATE],
-        )
+        dur, warp, early, late = _tw_join_at(a, SEG_DUR, d, b, SEG_DUR)
         out[SEG_DUR] = dur
         out[SEG_WARP] = warp
         out[SEG_EARLY] = early
@@ -899,17 +908,7 @@ def _seg_join(kd: Any, t: int, a: Any, b: Any, out: Any) -> None:
             out[SEG_EARLY] = a[SEG_EARLY]
             out[SEG_LATE] = a[SEG_LATE]
         else:
-            dur, warp, early, late = _tw_join(
-                a[SEG_DUR],
-                a[SEG_WARP],
-                a[SEG_EARLY],
-                a[SEG_LATE],
-                d,
-                b[SEG_DUR],
-                b[SEG_WARP],
-                b[SEG_EARLY],
-                b[SEG_LATE],
-            )
+            dur, warp, early, late = _tw_join_at(a, SEG_DUR, d, b, SEG_DUR)
             out[SEG_HEAD_LAST] = b[SEG_HEAD_LAST]
             out[SEG_HEAD_WH] = a[SEG_TAIL_WH] + e0 + b[SEG_HEAD_WH]
             out[SEG_DUR] = dur
@@ -921,17 +920,7 @@ def _seg_join(kd: Any, t: int, a: Any, b: Any, out: Any) -> None:
                 out[f] = b[f]
     elif b_chargers == 0.0:
         # b joins a's body.
-        dur, warp, early, late = _tw_join(
-            a[SEG_BODY_DUR],
-            a[SEG_BODY_WARP],
-            a[SEG_BODY_EARLY],
-            a[SEG_BODY_LATE],
-            d,
-            b[SEG_DUR],
-            b[SEG_WARP],
-            b[SEG_EARLY],
-            b[SEG_LATE],
-        )
+        dur, warp, early, late = _tw_join_at(a, SEG_BODY_DUR, d, b, SEG_DUR)
         tail_wh = a[SEG_TAIL_WH] + e0 + b[SEG_TAIL_WH]
         for f in range(SEG_DUR, SEG_LATE + 1):
             out[f] = a[f]
@@ -956,8 +945,8 @@ def _seg_join(kd: Any, t: int, a: Any, b: Any, out: Any) -> None:
             )
             used += b[SEG_HEAD_WH]
             d = kd.dur[int(b[SEG_HEAD_LAST]), c]
-        c_dur, c_warp, c_early, c_late, deficit, ct, cost = _charge_stop(
-            kd, t, c, used, kd.type_battery[t]
+        c_dur, c_warp, c_early, c_late, deficit, ct, cost, _ = _charge_stop(
+            kd, t, c, used, kd.type_battery[t], np.inf
         )
         dur, warp, early, late = _tw_join(dur, warp, early, late, d, c_dur, c_warp, c_early, c_late)
         dur, warp, early, late = _tw_join(
@@ -999,8 +988,7 @@ def _seg_join(kd: Any, t: int, a: Any, b: Any, out: Any) -> None:
 @njit(cache=True)
 def _seg_evaluate(kd: Any, t: int, s: Any, out: Any) -> None:
     """The evaluation vector (as :func:`evaluate_route`) of a whole route, depot to depot,
-    given as one segment (with charging stops only where
-    :func:`_full_recharge_segments`)."""
+    given as one segment (with charging stops only where :func:`_charging_segments`)."""
     dur = s[SEG_DUR]
     warp = s[SEG_WARP]
     used = s[SEG_E0] + s[SEG_E1W] if kd.type_electric[t] != 0 else 0.0
@@ -1009,8 +997,10 @@ def _seg_evaluate(kd: Any, t: int, s: Any, out: Any) -> None:
     energy_cost = 0.0
     if s[SEG_CHARGERS] > 0.0:
         c = int(s[SEG_CHARGER])
-        c_dur, c_warp, c_early, c_late, deficit, ct, cost = _charge_stop(
-            kd, t, c, s[SEG_HEAD_WH], start_wh
+        # Under partial recharge the one stop charges what the rest of the route needs.
+        need = np.inf if kd.full_recharge else s[SEG_TAIL_WH]
+        c_dur, c_warp, c_early, c_late, deficit, ct, cost, after = _charge_stop(
+            kd, t, c, s[SEG_HEAD_WH], start_wh, need
         )
         dur, warp, early, late = _tw_join(
             dur,
@@ -1034,7 +1024,7 @@ def _seg_evaluate(kd: Any, t: int, s: Any, out: Any) -> None:
             s[SEG_BODY_EARLY],
             s[SEG_BODY_LATE],
         )
-        short = s[SEG_TAIL_WH] - kd.type_battery[t]
+        short = s[SEG_TAIL_WH] - after
         deficit += s[SEG_DEFICIT] + (short if short > 1e-12 else 0.0)
         charging = ct + s[SEG_CHARGING]
         energy_cost = cost + s[SEG_ENERGY_COST]
@@ -1089,19 +1079,20 @@ def _refresh_segments(kd: Any, st: Any, r: int) -> None:
 @njit(cache=True)
 def _segments_apply(kd: Any, t: int, route: Any, n: int, bwd: Any) -> bool:
     """Whether moves on ``route`` (``n`` stops of type ``t``, segments up to date) can be
-    evaluated from segments: it has no charging stop, or :func:`_full_recharge_segments`."""
-    if n == 0 or _full_recharge_segments(kd, t):
-        return True
-    v = route[0]
-    return bool(v < kd.first_charger and bwd[v, SEG_CHARGERS] == 0.0)
+    evaluated from segments (:func:`_charging_segments` for its charging stops)."""
+    q = 0
+    while q < n and route[q] >= kd.first_charger:
+        q += 1
+    chargers = float(q) + (bwd[route[q], SEG_CHARGERS] if q < n else 0.0)
+    return _charging_segments(kd, t, chargers)
 
 
 @njit(cache=True)
 def _seg_prefix(kd: Any, route: Any, t: int, p: int, fwd: Any, out: Any) -> bool:
     """``out`` = depot to stop ``p`` of ``route`` (just the depot for ``p`` = -1).
 
-    Segments are kept for clients only: charging stops at the end are joined on (False
-    after more than two in a row)."""
+    Segments are kept for clients only: charging stops at the end are joined on; False
+    (cannot tell) after more than two in a row."""
     q = p
     while q >= 0 and route[q] >= kd.first_charger:
         q -= 1
@@ -1144,36 +1135,21 @@ def _seg_suffix(kd: Any, route: Any, n: int, t: int, p: int, bwd: Any, out: Any)
 @njit(cache=True)
 def _seg_cost(kd: Any, t: int, n: int, s: Any, penalties: Any, out: Any) -> float:
     """Penalised cost of the whole route ``s`` (``n`` stops, depot to depot) for type
-    ``t``; NaN when it holds a charging stop and :func:`_full_recharge_segments` does not
-    hold."""
+    ``t``; NaN where :func:`_charging_segments` does not hold."""
     if n == 0:
         return 0.0
-    if s[SEG_CHARGERS] > 0.0 and not _full_recharge_segments(kd, t):
+    if not _charging_segments(kd, t, s[SEG_CHARGERS]):
         return np.nan
     _seg_evaluate(kd, t, s, out)
     return penalised_cost(kd, t, n, out, penalties)
 
 
 @njit(cache=True)
-def _seg_without(
-    kd: Any, route: Any, n: int, t: int, p: int, seg: int, fwd: Any, bwd: Any, out: Any, tmp: Any
-) -> bool:
-    """``out`` = ``route`` (``n`` stops) without stops ``p .. p + seg - 1``; False where a
-    charging stop borders the gap."""
-    if not _seg_prefix(kd, route, t, p - 1, fwd, out):
-        return False
-    if not _seg_suffix(kd, route, n, t, p + seg, bwd, tmp):
-        return False
-    _seg_join(kd, t, out, tmp, out)
-    return True
-
-
-@njit(cache=True)
 def _seg_replaced(
     kd: Any, route: Any, n: int, t: int, p: int, v: int, fwd: Any, bwd: Any, out: Any, tmp: Any
 ) -> bool:
-    """``out`` = ``route`` (``n`` stops) with stop ``p`` replaced by ``v``; False next to a
-    charging stop."""
+    """``out`` = ``route`` (``n`` stops) with stop ``p`` replaced by ``v``; False where
+    :func:`_seg_prefix` or :func:`_seg_suffix` cannot tell."""
     if not _seg_prefix(kd, route, t, p - 1, fwd, out):
         return False
     _seg_node(kd, v, tmp)
@@ -1198,7 +1174,9 @@ def _seg_tails(
     out: Any,
     tmp: Any,
 ) -> bool:
-    """``out`` = ``ru[:iu]`` followed by ``rv[iv:nv]`` (one vehicle type ``t``)."""
+    """``out`` = ``ru[:iu]`` followed by ``rv[iv:nv]`` (one vehicle type ``t``; ``ru`` and
+    ``rv`` may be the same route, for taking a stretch out); False where
+    :func:`_seg_prefix` or :func:`_seg_suffix` cannot tell."""
     if not _seg_prefix(kd, ru, t, iu - 1, fwd, out):
         return False
     if not _seg_suffix(kd, rv, nv, t, iv, bwd, tmp):
@@ -1485,7 +1463,9 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
                     if concat:
                         tv = st.types[rv]
                         cost_a = np.nan
-                        if _seg_without(kd, route_u, lu, tu, pu, seg, fwd, bwd, sa, tmp):
+                        if _seg_tails(
+                            kd, route_u, tu, pu, route_u, lu, pu + seg, fwd, bwd, sa, tmp
+                        ):
                             cost_a = _seg_cost(kd, tu, la, sa, penalties, st.out_a)
                         cost_b = np.nan
                         if _seg_prefix(kd, route_v, tv, at - 1, fwd, sb):
@@ -1551,18 +1531,23 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
                 buf_b[pv] = u
                 if _try(kd, st, ru, lu, rv, lv, False):
                     return True
-            # 2-opt*: exchange the tails after u and after v ...
+            # 2-opt*: exchange the tails after u and after v, then from u and from v.
             # (O(1) bounds need both routes to share a depot; otherwise count the arcs.)
             same_depot = depot_u == depot_v
             same_type = st.types[rv] == tu
-            la = pu + 1 + lv - pv - 1
-            lb = pv + 1 + lu - pu - 1
-            new_d = old_d - dist[u, b_u] - dist[v, b_v] + dist[u, b_v] + dist[v, b_u]
-            if (
-                la <= cap
-                and lb <= cap
-                and not (filtered and same_depot and new_d >= limit)
-                and not (
+            for shift in range(1, -1, -1):
+                iu = pu + shift
+                iv = pv + shift
+                la = iu + lv - iv
+                lb = iv + lu - iu
+                x_u = _node(kd, st, ru, iu - 1)
+                y_u = _node(kd, st, ru, iu)
+                x_v = _node(kd, st, rv, iv - 1)
+                y_v = _node(kd, st, rv, iv)
+                new_d = old_d - dist[x_u, y_u] - dist[x_v, y_v] + dist[x_u, y_v] + dist[x_v, y_u]
+                if la > cap or lb > cap or (filtered and same_depot and new_d >= limit):
+                    continue
+                if (
                     concat
                     and same_type
                     and _tails_verdict(
@@ -1570,10 +1555,10 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
                         tu,
                         route_u,
                         lu,
-                        pu + 1,
+                        iu,
                         route_v,
                         lv,
-                        pv + 1,
+                        iv,
                         fwd,
                         bwd,
                         st.seg_buf,
@@ -1582,56 +1567,16 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
                         st.costs[ru] + st.costs[rv],
                     )
                     == 0
-                )
-            ):
-                for p in range(pu + 1):
+                ):
+                    continue
+                for p in range(iu):
                     buf_a[p] = route_u[p]
-                for p in range(pv + 1, lv):
-                    buf_a[pu + 1 + p - pv - 1] = route_v[p]
-                for p in range(pv + 1):
+                for p in range(iv, lv):
+                    buf_a[iu + p - iv] = route_v[p]
+                for p in range(iv):
                     buf_b[p] = route_v[p]
-                for p in range(pu + 1, lu):
-                    buf_b[pv + 1 + p - pu - 1] = route_u[p]
-                if _try(kd, st, ru, la, rv, lb, filtered and not same_depot):
-                    return True
-            # ... and the tails from u and from v.
-            la = pu + lv - pv
-            lb = pv + lu - pu
-            new_d = old_d - dist[a_u, u] - dist[a_v, v] + dist[a_u, v] + dist[a_v, u]
-            if (
-                la <= cap
-                and lb <= cap
-                and not (filtered and same_depot and new_d >= limit)
-                and not (
-                    concat
-                    and same_type
-                    and _tails_verdict(
-                        kd,
-                        tu,
-                        route_u,
-                        lu,
-                        pu,
-                        route_v,
-                        lv,
-                        pv,
-                        fwd,
-                        bwd,
-                        st.seg_buf,
-                        penalties,
-                        st.out_a,
-                        st.costs[ru] + st.costs[rv],
-                    )
-                    == 0
-                )
-            ):
-                for p in range(pu):
-                    buf_a[p] = route_u[p]
-                for p in range(pv, lv):
-                    buf_a[pu + p - pv] = route_v[p]
-                for p in range(pv):
-                    buf_b[p] = route_v[p]
-                for p in range(pu, lu):
-                    buf_b[pv + p - pu] = route_u[p]
+                for p in range(iu, lu):
+                    buf_b[iv + p - iu] = route_u[p]
                 if _try(kd, st, ru, la, rv, lb, filtered and not same_depot):
                     return True
         else:
@@ -1714,7 +1659,7 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
                 if concat_u:
                     t = st.types[r]
                     cost_a = np.nan
-                    if _seg_without(kd, route_u, lu, tu, pu, 1, fwd, bwd, sa, tmp):
+                    if _seg_tails(kd, route_u, tu, pu, route_u, lu, pu + 1, fwd, bwd, sa, tmp):
                         cost_a = _seg_cost(kd, tu, lu - 1, sa, penalties, st.out_a)
                     _seg_depot(kd, t, True, sb)
                     _seg_node(kd, u, tmp)
