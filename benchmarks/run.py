@@ -679,6 +679,15 @@ def git_revision() -> str:
     return rev + ("-dirty" if dirty else "")
 
 
+def revision_line(at_start: str | None) -> str:
+    """The revision for a results file: the one the run started at (``at_start``; the
+    workers run that code), and the one now when the checkout moved on meanwhile."""
+    now = git_revision()
+    if at_start is None or at_start == now:
+        return now or "unknown"
+    return f"{at_start or 'unknown'} at the start ({now or 'unknown'} when the run ended)"
+
+
 def _md_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -694,16 +703,16 @@ def write_markdown(
     runs: int,
     jobs: int,
     workers: int = 1,
+    revision: str | None = None,
 ) -> None:
     summary = summarize(rows)
-    revision = git_revision()
     lines = [
         f"# Benchmark `{set_name}`: {SETS[set_name].description}",
         "",
         f"- date: {started.isoformat(timespec='seconds')}",
         f"- command: `{command}`",
         f"- machine: {machine_description()}",
-        f"- evfleet revision: {revision or 'unknown'}",
+        f"- evfleet revision: {revision_line(revision)}",
         f"- time limit {time_limit_s:g} s per run, {runs} run(s) per instance, {jobs} job(s), "
         f"{workers} core(s) per evfleet run",
         f"- objective: {', '.join(sorted({r.objective for r in rows if r.objective})) or '-'}",
@@ -926,10 +935,10 @@ def write_comparison(
     time_limit_s: float,
     runs: int,
     jobs: int,
+    revision: str | None = None,
 ) -> None:
     """The side-by-side table as Markdown (``path``) and CSV (``path`` with ``.csv``)."""
     comparison = compare(ours, base, baseline)
-    revision = git_revision()
     lines = [
         f"# Benchmark `{set_name}`: evfleet and {baseline} side by side",
         "",
@@ -937,7 +946,7 @@ def write_comparison(
         f"- date: {started.isoformat(timespec='seconds')}",
         f"- command: `{command}`",
         f"- machine: {machine_description()}",
-        f"- evfleet revision: {revision or 'unknown'}",
+        f"- evfleet revision: {revision_line(revision)}",
         f"- time limit {time_limit_s:g} s per run and solver, {runs} run(s) per instance, "
         f"{jobs} job(s); gaps of the best run; it / s: search iterations per second",
         "",
@@ -1076,6 +1085,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     started = dt.datetime.now().astimezone()
+    revision = git_revision()
     jobs = min(args.jobs, len(paths) * args.runs)
     console.print(
         f"{args.set}: {len(paths)} instance(s) x {args.runs} run(s), "
@@ -1129,6 +1139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         runs=args.runs,
         jobs=jobs,
         workers=args.workers,
+        revision=revision,
     )
     console.print(f"results: {md_path}", markup=False, highlight=False, soft_wrap=True)
     console.print(f"         {csv_path}", markup=False, highlight=False, soft_wrap=True)
@@ -1163,6 +1174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             time_limit_s=args.time_limit,
             runs=args.runs,
             jobs=jobs,
+            revision=revision,
         )
         console.print(f"comparison: {cmp_path}", markup=False, highlight=False, soft_wrap=True)
         console.print(

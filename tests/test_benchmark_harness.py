@@ -314,3 +314,14 @@ def test_routingblocks_solves_a_schneider_instance_and_its_plan_is_checked() -> 
     assert result.value is not None, result.error
     assert result.vehicles is not None and result.vehicles >= 1
     assert result.bks_cost == pytest.approx(1043.38)
+
+
+def test_results_name_the_revision_the_run_started_at(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers run the code loaded at the start: a commit made during a long run must not
+    be credited with its figures."""
+    monkeypatch.setattr(harness, "git_revision", lambda: "bbbbbbb")
+    assert harness.revision_line("bbbbbbb") == "bbbbbbb"
+    assert harness.revision_line(None) == "bbbbbbb"
+    line = harness.revision_line("aaaaaaa")
+    assert line.startswith("aaaaaaa at the start")
+    assert "bbbbbbb when the run ended" in line
