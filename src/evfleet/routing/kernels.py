@@ -759,6 +759,19 @@ NUM_SEG = 24
 
 
 @njit(cache=True)
+def _seg_copy(src: Any, out: Any) -> None:
+    # A loop, not ``out[:] = src``: numba's slice assignment costs seconds to compile.
+    for f in range(NUM_SEG):
+        out[f] = src[f]
+
+
+@njit(cache=True)
+def _seg_fill(out: Any, value: float) -> None:
+    for f in range(NUM_SEG):
+        out[f] = value
+
+
+@njit(cache=True)
 def _tw_join(
     a_dur: float,
     a_warp: float,
@@ -844,7 +857,7 @@ def _charge_stop(
 @njit(cache=True)
 def _seg_node(kd: Any, v: int, out: Any) -> None:
     """The segment of the single stop ``v`` (a client or a charger)."""
-    out[:] = 0.0
+    _seg_fill(out, 0.0)
     out[SEG_FIRST] = v
     out[SEG_LAST] = v
     if v >= kd.first_charger:
@@ -865,7 +878,7 @@ def _seg_depot(kd: Any, t: int, start: bool, out: Any) -> None:
     """The depot of type ``t`` as the route's first stop (leaving at the type's start
     time) or last stop (back by the type's end of shift)."""
     d = kd.type_depot[t]
-    out[:] = 0.0
+    _seg_fill(out, 0.0)
     if start:
         out[SEG_EARLY] = kd.type_start[t]
         out[SEG_LATE] = kd.type_start[t]
@@ -1047,33 +1060,33 @@ def _seg_evaluate(kd: Any, t: int, s: Any, out: Any) -> None:
 
 
 @njit(cache=True)
-def _refresh_segments(kd: Any, st: Any, r: int) -> None:
+def _refresh_segments(kd: Any, st: Any, sg: Any, r: int) -> None:
     """Recomputes the segments of route ``r`` if it changed since they were computed:
     ``fwd[v]`` (depot to client ``v``) and ``bwd[v]`` (client ``v`` to depot) for each
     client on it."""
-    if st.seg_stamps[r] == st.stamps[r]:
+    if sg.stamps[r] == st.stamps[r]:
         return
     t = st.types[r]
     n = st.lens[r]
     route = st.routes[r]
     first_charger = kd.first_charger
-    cur = st.seg_buf[0]
-    node = st.seg_buf[1]
+    cur = sg.buf[0]
+    node = sg.buf[1]
     _seg_depot(kd, t, True, cur)
     for p in range(n):
         v = route[p]
         _seg_node(kd, v, node)
         _seg_join(kd, t, cur, node, cur)
         if v < first_charger:
-            st.fwd[v, :] = cur
+            _seg_copy(cur, sg.fwd[v])
     _seg_depot(kd, t, False, cur)
     for p in range(n - 1, -1, -1):
         v = route[p]
         _seg_node(kd, v, node)
         _seg_join(kd, t, node, cur, cur)
         if v < first_charger:
-            st.bwd[v, :] = cur
-    st.seg_stamps[r] = st.stamps[r]
+            _seg_copy(cur, sg.bwd[v])
+    sg.stamps[r] = st.stamps[r]
 
 
 @njit(cache=True)
@@ -1101,7 +1114,7 @@ def _seg_prefix(kd: Any, route: Any, t: int, p: int, fwd: Any, out: Any) -> bool
     if q < 0:
         _seg_depot(kd, t, True, out)
     else:
-        out[:] = fwd[route[q]]
+        _seg_copy(fwd[route[q]], out)
     if q < p:
         node = np.empty(NUM_SEG)
         for j in range(q + 1, p + 1):
@@ -1123,7 +1136,7 @@ def _seg_suffix(kd: Any, route: Any, n: int, t: int, p: int, bwd: Any, out: Any)
     if q >= n:
         _seg_depot(kd, t, False, out)
     else:
-        out[:] = bwd[route[q]]
+        _seg_copy(bwd[route[q]], out)
     if q > p:
         node = np.empty(NUM_SEG)
         for j in range(q - 1, p - 1, -1):
@@ -1218,6 +1231,106 @@ def _tails_verdict(
 
 
 @njit(cache=True)
+def _relocate_verdict(
+    kd: Any,
+    route_u: Any,
+    lu: int,
+    tu: int,
+    pu: int,
+    seg: int,
+    route_v: Any,
+    lv: int,
+    tv: int,
+    at: int,
+    fwd: Any,
+    bwd: Any,
+    buf: Any,
+    penalties: Any,
+    out: Any,
+    old: float,
+) -> int:
+    """:func:`_better` for moving stops ``pu .. pu + seg - 1`` of ``route_u`` before stop
+    ``at`` of ``route_v`` (another route); ``old`` is the two routes' cost now."""
+    sa = buf[2]
+    sb = buf[3]
+    tmp = buf[4]
+    cost_a = np.nan
+    if _seg_tails(kd, route_u, tu, pu, route_u, lu, pu + seg, fwd, bwd, sa, tmp):
+        cost_a = _seg_cost(kd, tu, lu - seg, sa, penalties, out)
+    cost_b = np.nan
+    if _seg_prefix(kd, route_v, tv, at - 1, fwd, sb):
+        for p in range(pu, pu + seg):
+            _seg_node(kd, route_u[p], tmp)
+            _seg_join(kd, tv, sb, tmp, sb)
+        if _seg_suffix(kd, route_v, lv, tv, at, bwd, tmp):
+            _seg_join(kd, tv, sb, tmp, sb)
+            cost_b = _seg_cost(kd, tv, lv + seg, sb, penalties, out)
+    return _better(cost_a, cost_b, old)
+
+
+@njit(cache=True)
+def _swap_verdict(
+    kd: Any,
+    route_u: Any,
+    lu: int,
+    tu: int,
+    pu: int,
+    route_v: Any,
+    lv: int,
+    tv: int,
+    pv: int,
+    fwd: Any,
+    bwd: Any,
+    buf: Any,
+    penalties: Any,
+    out: Any,
+    old: float,
+) -> int:
+    """:func:`_better` for swapping stop ``pu`` of ``route_u`` and ``pv`` of ``route_v``."""
+    sa = buf[2]
+    sb = buf[3]
+    tmp = buf[4]
+    cost_a = np.nan
+    cost_b = np.nan
+    if _seg_replaced(kd, route_u, lu, tu, pu, route_v[pv], fwd, bwd, sa, tmp):
+        cost_a = _seg_cost(kd, tu, lu, sa, penalties, out)
+    if _seg_replaced(kd, route_v, lv, tv, pv, route_u[pu], fwd, bwd, sb, tmp):
+        cost_b = _seg_cost(kd, tv, lv, sb, penalties, out)
+    return _better(cost_a, cost_b, old)
+
+
+@njit(cache=True)
+def _alone_verdict(
+    kd: Any,
+    route_u: Any,
+    lu: int,
+    tu: int,
+    pu: int,
+    t: int,
+    fwd: Any,
+    bwd: Any,
+    buf: Any,
+    penalties: Any,
+    out: Any,
+    old: float,
+) -> int:
+    """:func:`_better` for moving stop ``pu`` of ``route_u`` to an empty route of type
+    ``t``."""
+    sa = buf[2]
+    sb = buf[3]
+    tmp = buf[4]
+    cost_a = np.nan
+    if _seg_tails(kd, route_u, tu, pu, route_u, lu, pu + 1, fwd, bwd, sa, tmp):
+        cost_a = _seg_cost(kd, tu, lu - 1, sa, penalties, out)
+    _seg_depot(kd, t, True, sb)
+    _seg_node(kd, route_u[pu], tmp)
+    _seg_join(kd, t, sb, tmp, sb)
+    _seg_depot(kd, t, False, tmp)
+    _seg_join(kd, t, sb, tmp, sb)
+    return _better(cost_a, _seg_cost(kd, t, 1, sb, penalties, out), old)
+
+
+@njit(cache=True)
 def _better(new_a: float, new_b: float, old: float) -> int:
     """1 where ``new_a + new_b`` is below ``old`` (as :func:`_try`), 0 where not, -1 where
     a cost is unknown (NaN)."""
@@ -1255,10 +1368,17 @@ class SearchState(NamedTuple):
     out_a: np.ndarray  # (NUM_FIELDS,) float64 scratch
     out_b: np.ndarray  # (NUM_FIELDS,) float64 scratch
     charges: np.ndarray  # (L,) float64 scratch
+
+
+class Segments(NamedTuple):
+    """The route segments of the routed clients (see "Route segments"), apart from
+    :class:`SearchState` because every field of that tuple costs compile time in each
+    kernel that takes it."""
+
     fwd: np.ndarray  # (n, NUM_SEG) float64, segment depot .. client v of v's route
     bwd: np.ndarray  # (n, NUM_SEG) float64, segment client v .. depot of v's route
-    seg_stamps: np.ndarray  # (R,) int64, route stamp the segments were computed for
-    seg_buf: np.ndarray  # (6, NUM_SEG) float64 scratch
+    stamps: np.ndarray  # (R,) int64, route stamp the segments were computed for (-1: none)
+    buf: np.ndarray  # (6, NUM_SEG) float64 scratch
 
 
 @njit(cache=True)
@@ -1360,7 +1480,9 @@ def _rest_node(kd: Any, st: Any, r: int, p: int, pu: int, seg: int) -> int:
 
 
 @njit(cache=True)
-def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: bool) -> bool:
+def _client_moves(
+    kd: Any, st: Any, sg: Any, neighbours: Any, u: int, since: int, bound: bool
+) -> bool:
     """Relocate (1-3 stops), swap, 2-opt* and 2-opt between ``u`` and its neighbours, then
     ``u`` to an empty route; applies the first improving move.
 
@@ -1386,17 +1508,14 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
     tu = st.types[ru]
     concat_u = st.counters[CONCAT] != 0
     if concat_u:
-        if st.seg_stamps[ru] != stamps[ru]:
-            _refresh_segments(kd, st, ru)
+        if sg.stamps[ru] != stamps[ru]:
+            _refresh_segments(kd, st, sg, ru)
         # Some routes with a charging stop are simulated (see "Route segments").
-        concat_u = _segments_apply(kd, tu, route_u, lu, st.bwd)
+        concat_u = _segments_apply(kd, tu, route_u, lu, sg.bwd)
     concat = concat_u
-    # Segment scratch: the two new routes and a piece of one.
-    fwd = st.fwd
-    bwd = st.bwd
-    sa = st.seg_buf[2]
-    sb = st.seg_buf[3]
-    tmp = st.seg_buf[4]
+    fwd = sg.fwd
+    bwd = sg.bwd
+    seg_buf = sg.buf
     penalties = st.penalties
     near = neighbours[u - kd.num_depots]
     for k in range(near.shape[0]):
@@ -1412,9 +1531,9 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
         if ru != rv:
             concat = concat_u
             if concat:
-                if st.seg_stamps[rv] != stamps[rv]:
-                    _refresh_segments(kd, st, rv)
-                concat = _segments_apply(kd, st.types[rv], route_v, lv, st.bwd)
+                if sg.stamps[rv] != stamps[rv]:
+                    _refresh_segments(kd, st, sg, rv)
+                concat = _segments_apply(kd, st.types[rv], route_v, lv, sg.bwd)
             filtered = feasible_u and is_feasible(st.evals[rv])
             old_dv = st.evals[rv, DISTANCE]
             old_d = old_du + old_dv + 2.0 * route_cost
@@ -1460,23 +1579,29 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
                         )
                         if new_d >= limit:
                             continue
-                    if concat:
-                        tv = st.types[rv]
-                        cost_a = np.nan
-                        if _seg_tails(
-                            kd, route_u, tu, pu, route_u, lu, pu + seg, fwd, bwd, sa, tmp
-                        ):
-                            cost_a = _seg_cost(kd, tu, la, sa, penalties, st.out_a)
-                        cost_b = np.nan
-                        if _seg_prefix(kd, route_v, tv, at - 1, fwd, sb):
-                            for p in range(pu, pu + seg):
-                                _seg_node(kd, route_u[p], tmp)
-                                _seg_join(kd, tv, sb, tmp, sb)
-                            if _seg_suffix(kd, route_v, lv, tv, at, bwd, tmp):
-                                _seg_join(kd, tv, sb, tmp, sb)
-                                cost_b = _seg_cost(kd, tv, lv + seg, sb, penalties, st.out_b)
-                        if _better(cost_a, cost_b, st.costs[ru] + st.costs[rv]) == 0:
-                            continue
+                    if (
+                        concat
+                        and _relocate_verdict(
+                            kd,
+                            route_u,
+                            lu,
+                            tu,
+                            pu,
+                            seg,
+                            route_v,
+                            lv,
+                            st.types[rv],
+                            at,
+                            fwd,
+                            bwd,
+                            seg_buf,
+                            penalties,
+                            st.out_a,
+                            st.costs[ru] + st.costs[rv],
+                        )
+                        == 0
+                    ):
+                        continue
                     if not built:
                         la = 0
                         for p in range(lu):
@@ -1512,17 +1637,27 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
                 + dist[u, b_v]
                 + 2.0 * route_cost
             )
-            verdict = -1
-            if concat and not (filtered and new_d >= limit):
-                tv = st.types[rv]
-                cost_a = np.nan
-                cost_b = np.nan
-                if _seg_replaced(kd, route_u, lu, tu, pu, v, fwd, bwd, sa, tmp):
-                    cost_a = _seg_cost(kd, tu, lu, sa, penalties, st.out_a)
-                if _seg_replaced(kd, route_v, lv, tv, pv, u, fwd, bwd, sb, tmp):
-                    cost_b = _seg_cost(kd, tv, lv, sb, penalties, st.out_b)
-                verdict = _better(cost_a, cost_b, st.costs[ru] + st.costs[rv])
-            if not (filtered and new_d >= limit) and verdict != 0:
+            if not (filtered and new_d >= limit) and not (
+                concat
+                and _swap_verdict(
+                    kd,
+                    route_u,
+                    lu,
+                    tu,
+                    pu,
+                    route_v,
+                    lv,
+                    st.types[rv],
+                    pv,
+                    fwd,
+                    bwd,
+                    seg_buf,
+                    penalties,
+                    st.out_a,
+                    st.costs[ru] + st.costs[rv],
+                )
+                == 0
+            ):
                 for p in range(lu):
                     buf_a[p] = route_u[p]
                 buf_a[pu] = v
@@ -1561,7 +1696,7 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
                         iv,
                         fwd,
                         bwd,
-                        st.seg_buf,
+                        seg_buf,
                         penalties,
                         st.out_a,
                         st.costs[ru] + st.costs[rv],
@@ -1656,19 +1791,25 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
                 new_d = rest_d + dist[depot, u] + dist[u, depot] + route_cost
                 if feasible_u and new_d >= limit:
                     continue
-                if concat_u:
-                    t = st.types[r]
-                    cost_a = np.nan
-                    if _seg_tails(kd, route_u, tu, pu, route_u, lu, pu + 1, fwd, bwd, sa, tmp):
-                        cost_a = _seg_cost(kd, tu, lu - 1, sa, penalties, st.out_a)
-                    _seg_depot(kd, t, True, sb)
-                    _seg_node(kd, u, tmp)
-                    _seg_join(kd, t, sb, tmp, sb)
-                    _seg_depot(kd, t, False, tmp)
-                    _seg_join(kd, t, sb, tmp, sb)
-                    cost_b = _seg_cost(kd, t, 1, sb, penalties, st.out_b)
-                    if _better(cost_a, cost_b, st.costs[ru] + st.costs[r]) == 0:
-                        continue
+                if (
+                    concat_u
+                    and _alone_verdict(
+                        kd,
+                        route_u,
+                        lu,
+                        tu,
+                        pu,
+                        st.types[r],
+                        fwd,
+                        bwd,
+                        seg_buf,
+                        penalties,
+                        st.out_a,
+                        st.costs[ru] + st.costs[r],
+                    )
+                    == 0
+                ):
+                    continue
                 la = 0
                 for p in range(lu):
                     if p != pu:
@@ -1934,7 +2075,6 @@ def ensure_spare_routes(kd: Any, st: Any) -> int:
                 st.evals[k, f] = st.evals[r, f]
             st.costs[k] = st.costs[r]
             st.charger_ok[k] = st.charger_ok[r]
-            st.seg_stamps[k] = st.seg_stamps[r]
         k += 1
     for r in range(k, nr):
         for p in range(st.lens[r]):
@@ -1950,7 +2090,13 @@ def ensure_spare_routes(kd: Any, st: Any) -> int:
 
 @njit(cache=True)
 def local_search_pass(
-    kd: Any, st: Any, neighbours: Any, near_chargers: Any, bound: bool, has_chargers: bool
+    kd: Any,
+    st: Any,
+    sg: Any,
+    neighbours: Any,
+    near_chargers: Any,
+    bound: bool,
+    has_chargers: bool,
 ) -> int:
     """One pass of the local search (``LocalSearch.run`` repeats it while it improves).
 
@@ -1972,7 +2118,7 @@ def local_search_pass(
         if st.pos_route[u] < 0:
             continue
         tested_at = _tick(st)
-        if _client_moves(kd, st, neighbours, u, st.last_tested[u], bound):
+        if _client_moves(kd, st, sg, neighbours, u, st.last_tested[u], bound):
             improved = True
         else:
             st.last_tested[u] = tested_at
