@@ -1344,30 +1344,127 @@ def _better(new_a: float, new_b: float, old: float) -> int:
 # Local search
 
 
-class SearchState(NamedTuple):
-    """The local search's working plan and scratch space (all arrays, see the module
-    docstring). Rows ``0 .. counters[NUM_ROUTES] - 1`` of the route arrays are in use."""
+@structref.register
+class SearchStateType(types.StructRef):  # type: ignore[misc, unused-ignore]
+    def preprocess_fields(self, fields: Any) -> Any:
+        return tuple(
+            (name, types.unliteral(typ))  # type: ignore[no-untyped-call, unused-ignore]
+            for name, typ in fields
+        )
 
-    routes: np.ndarray  # (R, L) int64, padded with -1
-    lens: np.ndarray  # (R,) int64
-    types: np.ndarray  # (R,) int64
-    stamps: np.ndarray  # (R,) int64, when each route last changed
-    evals: np.ndarray  # (R, NUM_FIELDS) float64
-    costs: np.ndarray  # (R,) float64, penalised
-    charger_ok: np.ndarray  # (R,) int64, 1 when the charging moves found nothing
-    pos_route: np.ndarray  # (n,) int64, route of each client (-1: not routed)
-    pos_index: np.ndarray  # (n,) int64, position of each client in its route
-    last_tested: np.ndarray  # (n,) int64, clock when each client's moves last failed
-    clients: np.ndarray  # (C,) int64, the clients in the order of the last pass
-    counters: np.ndarray  # (NUM_COUNTERS,) int64, see CLOCK, NUM_ROUTES, NUM_TESTED, CONCAT
-    tested: np.ndarray  # (R,) int64, stamps of routes whose charging moves failed
-    penalties: np.ndarray  # (3,) float64
-    buf_a: np.ndarray  # (L,) int64 scratch route
-    buf_b: np.ndarray  # (L,) int64 scratch route
-    energies: np.ndarray  # (L + 1,) float64 scratch
-    out_a: np.ndarray  # (NUM_FIELDS,) float64 scratch
-    out_b: np.ndarray  # (NUM_FIELDS,) float64 scratch
-    charges: np.ndarray  # (L,) float64 scratch
+
+class SearchState(structref.StructRefProxy):  # type: ignore[misc, unused-ignore]
+    """The local search's working plan and scratch space (all arrays, see the module
+    docstring and ``SEARCH_STATE_FIELDS``). Rows ``0 .. counters[NUM_ROUTES] - 1`` of the
+    route arrays are in use. Made by :func:`make_search_state`.
+
+    A structref, like :class:`KernelData`: a named tuple of twenty arrays is passed to
+    every kernel as some 140 machine arguments, which cost compile time in each of them
+    (a first solve compiled about a third longer) and time in every call."""
+
+    routes: np.ndarray
+    lens: np.ndarray
+    types: np.ndarray
+    stamps: np.ndarray
+    evals: np.ndarray
+    costs: np.ndarray
+    charger_ok: np.ndarray
+    pos_route: np.ndarray
+    pos_index: np.ndarray
+    last_tested: np.ndarray
+    clients: np.ndarray
+    counters: np.ndarray
+    tested: np.ndarray
+    penalties: np.ndarray
+    buf_a: np.ndarray
+    buf_b: np.ndarray
+    energies: np.ndarray
+    out_a: np.ndarray
+    out_b: np.ndarray
+    charges: np.ndarray
+
+
+SEARCH_STATE_FIELDS = (
+    "routes",  # (R, L) int64, padded with -1
+    "lens",  # (R,) int64
+    "types",  # (R,) int64
+    "stamps",  # (R,) int64, when each route last changed
+    "evals",  # (R, NUM_FIELDS) float64
+    "costs",  # (R,) float64, penalised
+    "charger_ok",  # (R,) int64, 1 when the charging moves found nothing
+    "pos_route",  # (n,) int64, route of each client (-1: not routed)
+    "pos_index",  # (n,) int64, position of each client in its route
+    "last_tested",  # (n,) int64, clock when each client's moves last failed
+    "clients",  # (C,) int64, the clients in the order of the last pass
+    "counters",  # (NUM_COUNTERS,) int64, see CLOCK, NUM_ROUTES, NUM_TESTED, CONCAT
+    "tested",  # (R,) int64, stamps of routes whose charging moves failed
+    "penalties",  # (3,) float64
+    "buf_a",  # (L,) int64 scratch route
+    "buf_b",  # (L,) int64 scratch route
+    "energies",  # (L + 1,) float64 scratch
+    "out_a",  # (NUM_FIELDS,) float64 scratch
+    "out_b",  # (NUM_FIELDS,) float64 scratch
+    "charges",  # (L,) float64 scratch
+)
+structref.define_proxy(  # type: ignore[no-untyped-call, unused-ignore]
+    SearchState, SearchStateType, list(SEARCH_STATE_FIELDS)
+)
+
+
+@njit(cache=True)
+def _make_search_state(
+    routes: Any,
+    lens: Any,
+    types_: Any,
+    stamps: Any,
+    evals: Any,
+    costs: Any,
+    charger_ok: Any,
+    pos_route: Any,
+    pos_index: Any,
+    last_tested: Any,
+    clients: Any,
+    counters: Any,
+    tested: Any,
+    penalties: Any,
+    buf_a: Any,
+    buf_b: Any,
+    energies: Any,
+    out_a: Any,
+    out_b: Any,
+    charges: Any,
+) -> Any:
+    return SearchState(  # type: ignore[no-untyped-call, unused-ignore]
+        routes,
+        lens,
+        types_,
+        stamps,
+        evals,
+        costs,
+        charger_ok,
+        pos_route,
+        pos_index,
+        last_tested,
+        clients,
+        counters,
+        tested,
+        penalties,
+        buf_a,
+        buf_b,
+        energies,
+        out_a,
+        out_b,
+        charges,
+    )
+
+
+def make_search_state(**arrays: np.ndarray) -> SearchState:
+    """A :class:`SearchState` of the arrays named in ``SEARCH_STATE_FIELDS`` (the same
+    arrays, also as plain Python attributes for the Python side)."""
+    st = _make_search_state(*(arrays[name] for name in SEARCH_STATE_FIELDS))
+    for name in SEARCH_STATE_FIELDS:
+        setattr(st, name, arrays[name])
+    return st
 
 
 class Segments(NamedTuple):

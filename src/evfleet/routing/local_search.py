@@ -151,7 +151,7 @@ class LocalSearch:
     ) -> kernels.SearchState:
         """A state with ``rows`` routes of up to ``width`` stops, keeping ``old``'s rows."""
         n = self.data.num_locations
-        st = kernels.SearchState(
+        st = kernels.make_search_state(
             routes=np.full((rows, width), -1, dtype=np.int64),
             lens=np.zeros(rows, dtype=np.int64),
             types=np.zeros(rows, dtype=np.int64),
