@@ -33,7 +33,7 @@ switches segments off, for tests and benchmarks).
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 from numba import njit, types
@@ -1060,33 +1060,33 @@ def _seg_evaluate(kd: Any, t: int, s: Any, out: Any) -> None:
 
 
 @njit(cache=True)
-def _refresh_segments(kd: Any, st: Any, sg: Any, r: int) -> None:
+def _refresh_segments(kd: Any, st: Any, r: int) -> None:
     """Recomputes the segments of route ``r`` if it changed since they were computed:
     ``fwd[v]`` (depot to client ``v``) and ``bwd[v]`` (client ``v`` to depot) for each
     client on it."""
-    if sg.stamps[r] == st.stamps[r]:
+    if st.seg_stamps[r] == st.stamps[r]:
         return
     t = st.types[r]
     n = st.lens[r]
     route = st.routes[r]
     first_charger = kd.first_charger
-    cur = sg.buf[0]
-    node = sg.buf[1]
+    cur = st.seg_buf[0]
+    node = st.seg_buf[1]
     _seg_depot(kd, t, True, cur)
     for p in range(n):
         v = route[p]
         _seg_node(kd, v, node)
         _seg_join(kd, t, cur, node, cur)
         if v < first_charger:
-            _seg_copy(cur, sg.fwd[v])
+            _seg_copy(cur, st.fwd[v])
     _seg_depot(kd, t, False, cur)
     for p in range(n - 1, -1, -1):
         v = route[p]
         _seg_node(kd, v, node)
         _seg_join(kd, t, node, cur, cur)
         if v < first_charger:
-            _seg_copy(cur, sg.bwd[v])
-    sg.stamps[r] = st.stamps[r]
+            _seg_copy(cur, st.bwd[v])
+    st.seg_stamps[r] = st.stamps[r]
 
 
 @njit(cache=True)
@@ -1382,6 +1382,10 @@ class SearchState(structref.StructRefProxy):  # type: ignore[misc, unused-ignore
     out_a: np.ndarray
     out_b: np.ndarray
     charges: np.ndarray
+    fwd: np.ndarray
+    bwd: np.ndarray
+    seg_stamps: np.ndarray
+    seg_buf: np.ndarray
 
 
 SEARCH_STATE_FIELDS = (
@@ -1405,6 +1409,10 @@ SEARCH_STATE_FIELDS = (
     "out_a",  # (NUM_FIELDS,) float64 scratch
     "out_b",  # (NUM_FIELDS,) float64 scratch
     "charges",  # (L,) float64 scratch
+    "fwd",  # (n, NUM_SEG) float64, segment depot .. client v of v's route
+    "bwd",  # (n, NUM_SEG) float64, segment client v .. depot of v's route
+    "seg_stamps",  # (R,) int64, route stamp the segments were computed for (-1: none)
+    "seg_buf",  # (6, NUM_SEG) float64 scratch
 )
 structref.define_proxy(  # type: ignore[no-untyped-call, unused-ignore]
     SearchState, SearchStateType, list(SEARCH_STATE_FIELDS)
@@ -1433,6 +1441,10 @@ def _make_search_state(
     out_a: Any,
     out_b: Any,
     charges: Any,
+    fwd: Any,
+    bwd: Any,
+    seg_stamps: Any,
+    seg_buf: Any,
 ) -> Any:
     return SearchState(  # type: ignore[no-untyped-call, unused-ignore]
         routes,
@@ -1455,6 +1467,10 @@ def _make_search_state(
         out_a,
         out_b,
         charges,
+        fwd,
+        bwd,
+        seg_stamps,
+        seg_buf,
     )
 
 
@@ -1465,17 +1481,6 @@ def make_search_state(**arrays: np.ndarray) -> SearchState:
     for name in SEARCH_STATE_FIELDS:
         setattr(st, name, arrays[name])
     return st
-
-
-class Segments(NamedTuple):
-    """The route segments of the routed clients (see "Route segments"), apart from
-    :class:`SearchState` because every field of that tuple costs compile time in each
-    kernel that takes it."""
-
-    fwd: np.ndarray  # (n, NUM_SEG) float64, segment depot .. client v of v's route
-    bwd: np.ndarray  # (n, NUM_SEG) float64, segment client v .. depot of v's route
-    stamps: np.ndarray  # (R,) int64, route stamp the segments were computed for (-1: none)
-    buf: np.ndarray  # (6, NUM_SEG) float64 scratch
 
 
 @njit(cache=True)
@@ -1577,9 +1582,7 @@ def _rest_node(kd: Any, st: Any, r: int, p: int, pu: int, seg: int) -> int:
 
 
 @njit(cache=True)
-def _client_moves(
-    kd: Any, st: Any, sg: Any, neighbours: Any, u: int, since: int, bound: bool
-) -> bool:
+def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: bool) -> bool:
     """Relocate (1-3 stops), swap, 2-opt* and 2-opt between ``u`` and its neighbours, then
     ``u`` to an empty route; applies the first improving move.
 
@@ -1605,14 +1608,14 @@ def _client_moves(
     tu = st.types[ru]
     concat_u = st.counters[CONCAT] != 0
     if concat_u:
-        if sg.stamps[ru] != stamps[ru]:
-            _refresh_segments(kd, st, sg, ru)
+        if st.seg_stamps[ru] != stamps[ru]:
+            _refresh_segments(kd, st, ru)
         # Some routes with a charging stop are simulated (see "Route segments").
-        concat_u = _segments_apply(kd, tu, route_u, lu, sg.bwd)
+        concat_u = _segments_apply(kd, tu, route_u, lu, st.bwd)
     concat = concat_u
-    fwd = sg.fwd
-    bwd = sg.bwd
-    seg_buf = sg.buf
+    fwd = st.fwd
+    bwd = st.bwd
+    seg_buf = st.seg_buf
     penalties = st.penalties
     near = neighbours[u - kd.num_depots]
     for k in range(near.shape[0]):
@@ -1628,9 +1631,9 @@ def _client_moves(
         if ru != rv:
             concat = concat_u
             if concat:
-                if sg.stamps[rv] != stamps[rv]:
-                    _refresh_segments(kd, st, sg, rv)
-                concat = _segments_apply(kd, st.types[rv], route_v, lv, sg.bwd)
+                if st.seg_stamps[rv] != stamps[rv]:
+                    _refresh_segments(kd, st, rv)
+                concat = _segments_apply(kd, st.types[rv], route_v, lv, st.bwd)
             filtered = feasible_u and is_feasible(st.evals[rv])
             old_dv = st.evals[rv, DISTANCE]
             old_d = old_du + old_dv + 2.0 * route_cost
@@ -2172,6 +2175,7 @@ def ensure_spare_routes(kd: Any, st: Any) -> int:
                 st.evals[k, f] = st.evals[r, f]
             st.costs[k] = st.costs[r]
             st.charger_ok[k] = st.charger_ok[r]
+            st.seg_stamps[k] = st.seg_stamps[r]
         k += 1
     for r in range(k, nr):
         for p in range(st.lens[r]):
@@ -2189,7 +2193,6 @@ def ensure_spare_routes(kd: Any, st: Any) -> int:
 def local_search_pass(
     kd: Any,
     st: Any,
-    sg: Any,
     neighbours: Any,
     near_chargers: Any,
     bound: bool,
@@ -2215,7 +2218,7 @@ def local_search_pass(
         if st.pos_route[u] < 0:
             continue
         tested_at = _tick(st)
-        if _client_moves(kd, st, sg, neighbours, u, st.last_tested[u], bound):
+        if _client_moves(kd, st, neighbours, u, st.last_tested[u], bound):
             improved = True
         else:
             st.last_tested[u] = tested_at

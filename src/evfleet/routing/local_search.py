@@ -83,7 +83,6 @@ class LocalSearch:
         self.charger_tested: set[int] = set()
         self._clients = np.arange(data.first_client, data.first_charger, dtype=np.int64)
         self._state: kernels.SearchState | None = None
-        self._segments: kernels.Segments | None = None
         self._python: PythonLocalSearch | None = None
         if any(td.load_dependent for td in data.types):
             self._python = PythonLocalSearch(
@@ -106,13 +105,11 @@ class LocalSearch:
             self._python.run(plan, penalties, deadline)
             return
         st = self._load(plan, penalties)
-        sg = self._fresh_segments(st)
         kernels.seed(self.rng.getrandbits(32))
         while deadline is None or time.monotonic() <= deadline:
             status = kernels.local_search_pass(
                 self.kernel_data,
                 st,
-                sg,
                 self.neighbours,
                 self.near_chargers,
                 self.distance_bound,
@@ -120,7 +117,6 @@ class LocalSearch:
             )
             if status < 0:
                 st = self._resize(st, 2 * st.routes.shape[0], st.routes.shape[1])
-                sg = self._fresh_segments(st)
                 continue
             tested = int(st.counters[kernels.NUM_TESTED])
             self.charger_tested.update(st.tested[:tested].tolist())
@@ -129,22 +125,6 @@ class LocalSearch:
         self._store(plan, st)
 
     # -- conversion between Plan and arrays -----------------------------------------------
-
-    def _fresh_segments(self, st: kernels.SearchState) -> kernels.Segments:
-        """Segments to be computed again for every route of ``st``: they are kept per
-        client, and another plan's may be there."""
-        sg = self._segments
-        rows = st.routes.shape[0]
-        if sg is None or sg.stamps.shape[0] != rows:
-            n = self.data.num_locations
-            sg = self._segments = kernels.Segments(
-                fwd=np.zeros((n, kernels.NUM_SEG)),
-                bwd=np.zeros((n, kernels.NUM_SEG)),
-                stamps=np.full(rows, -1, dtype=np.int64),
-                buf=np.zeros((6, kernels.NUM_SEG)),
-            )
-        sg.stamps[:] = -1
-        return sg
 
     def _resize(
         self, old: kernels.SearchState | None, rows: int, width: int
@@ -172,6 +152,10 @@ class LocalSearch:
             charges=np.zeros(width),
             out_a=np.zeros(kernels.NUM_FIELDS),
             out_b=np.zeros(kernels.NUM_FIELDS),
+            fwd=np.zeros((n, kernels.NUM_SEG)),
+            bwd=np.zeros((n, kernels.NUM_SEG)),
+            seg_stamps=np.full(rows, -1, dtype=np.int64),
+            seg_buf=np.zeros((6, kernels.NUM_SEG)),
         )
         if old is not None:
             used = int(old.counters[kernels.NUM_ROUTES])
@@ -222,6 +206,8 @@ class LocalSearch:
         st.counters[kernels.NUM_ROUTES] = nr
         st.counters[kernels.NUM_TESTED] = 0
         st.counters[kernels.CONCAT] = 1 if self.concatenation else 0
+        # Segments are kept per client: another plan's may be there.
+        st.seg_stamps[:] = -1
         # Segments are kept per client: another plan's may be there.
         st.penalties[:] = (penalties.time_warp, penalties.load, penalties.energy)
         kernels.refresh_costs(self.kernel_data, st)
