@@ -14,20 +14,21 @@ an arc is ``e0[t, i, j] + e1[t, i, j] * load_kg`` for vehicle type ``t`` (``e1``
 to :func:`evaluate_route` (``given=True``), and the search falls back to the Python local
 search for such problems.
 
-**Evaluation.** :func:`evaluate_route` is the engine's only route simulation (see its
-docstring); the Python ``Evaluator.evaluate`` calls it.
+**Evaluation.** :func:`evaluate_route` is the engine's route simulation (see its
+docstring); the Python ``Evaluator.evaluate`` calls it. Route segments ("Route segments"
+below) give the same figures for a route put together from pieces.
 
 **Local search.** :func:`local_search_pass` runs one pass of the granular first-improvement
 local search of :mod:`evfleet.routing.local_search` on a :class:`SearchState`: routes as a
 2-D array padded with -1 (``routes[r, :lens[r]]``), their vehicle types, change stamps,
 cached evaluations and penalised costs. A move between two routes is evaluated in O(1)
 by concatenating route segments (Vidal et al.'s forward and backward segments, see
-"Route segments" below) when its routes have no charging stop or recharge fully with
-energy independent of the load; the moves it finds improving, moves inside one route,
-and routes with charging stops under partial recharge are evaluated by simulating the
-changed routes again, O(route length) per move. Both give the same
-verdict, so the search takes the same steps either way (``SearchState.counters[CONCAT]``
-switches segments off, for tests and benchmarks).
+"Route segments" below) where :func:`_charging_segments` allows (no charging stop; any
+number under full recharge; one under partial recharge); the moves it finds improving,
+moves inside one route and the other routes are evaluated by simulating the changed
+routes again, O(route length) per move. Both give the same verdict, so the search takes
+the same steps either way (``SearchState.counters[CONCAT]`` switches segments off, for
+tests and benchmarks).
 """
 
 from __future__ import annotations
