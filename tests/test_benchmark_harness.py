@@ -325,3 +325,14 @@ def test_results_name_the_revision_the_run_started_at(monkeypatch: pytest.Monkey
     line = harness.revision_line("aaaaaaa")
     assert line.startswith("aaaaaaa at the start")
     assert "bbbbbbb when the run ended" in line
+
+
+def test_warm_up_compiles_before_the_timed_solves() -> None:
+    """The first timed solve must not pay for compiling: the warm-up leaves the local
+    search and the route evaluation compiled in this process (forked workers inherit
+    them)."""
+    from evfleet.routing import kernels
+
+    assert harness.warm_up() > 0.0
+    assert kernels.local_search_pass.signatures
+    assert kernels.evaluate_route.signatures
