@@ -1018,9 +1018,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--jobs",
         type=int,
-        default=os.cpu_count() or 1,
+        default=None,
         metavar="J",
-        help="worker processes (default: number of CPUs)",
+        help="solves at a time (default: the number of CPUs divided by --workers)",
     )
     parser.add_argument(
         "--workers",
@@ -1055,9 +1055,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def default_jobs(workers: int, cpus: int | None = None) -> int:
+    """Solves at a time when ``--jobs`` is not given: each takes ``workers`` cores, and
+    searches never outnumber the cores."""
+    return max(1, (cpus or os.cpu_count() or 1) // max(workers, 1))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.jobs is None:
+        args.jobs = default_jobs(args.workers)
     if (
         args.time_limit <= 0
         or args.runs < 1

@@ -336,3 +336,10 @@ def test_warm_up_compiles_before_the_timed_solves() -> None:
     assert harness.warm_up() > 0.0
     assert kernels.local_search_pass.signatures
     assert kernels.evaluate_route.signatures
+
+
+def test_default_jobs_never_put_more_searches_than_cores() -> None:
+    assert harness.default_jobs(1, cpus=2) == 2
+    assert harness.default_jobs(2, cpus=2) == 1
+    assert harness.default_jobs(4, cpus=2) == 1
+    assert harness.default_jobs(2, cpus=8) == 4
