@@ -88,13 +88,19 @@ NUM_COUNTERS = 4
 # Problem data
 
 
-@structref.register
-class KernelDataType(types.StructRef):  # type: ignore[misc, unused-ignore]
+class _ArraysType(types.StructRef):  # type: ignore[misc, unused-ignore]
+    """A numba structref type whose fields are typed as the values given (no literals)."""
+
     def preprocess_fields(self, fields: Any) -> Any:
         return tuple(
             (name, types.unliteral(typ))  # type: ignore[no-untyped-call, unused-ignore]
             for name, typ in fields
         )
+
+
+@structref.register
+class KernelDataType(_ArraysType):
+    pass
 
 
 class KernelData(structref.StructRefProxy):  # type: ignore[misc, unused-ignore]
@@ -1200,135 +1206,95 @@ def _seg_tails(
 
 
 @njit(cache=True)
-def _tails_verdict(
-    kd: Any,
-    t: int,
-    route_u: Any,
-    lu: int,
-    iu: int,
-    route_v: Any,
-    lv: int,
-    iv: int,
-    fwd: Any,
-    bwd: Any,
-    buf: Any,
-    penalties: Any,
-    out: Any,
-    old: float,
-) -> int:
-    """:func:`_better` for exchanging the tails of ``route_u`` from stop ``iu`` and of
-    ``route_v`` from stop ``iv`` (2-opt*, one vehicle type ``t``); ``old`` is the two
-    routes' penalised cost now."""
-    sa = buf[2]
-    sb = buf[3]
-    tmp = buf[4]
+def _tails_verdict(kd: Any, st: Any, ru: int, iu: int, rv: int, iv: int) -> int:
+    """:func:`_better` for exchanging the tails of route ``ru`` from stop ``iu`` and of
+    route ``rv`` from stop ``iv`` (2-opt*; both routes of one vehicle type)."""
+    t = st.types[ru]
+    route_u = st.routes[ru]
+    route_v = st.routes[rv]
+    lu = st.lens[ru]
+    lv = st.lens[rv]
+    sa = st.seg_buf[2]
+    sb = st.seg_buf[3]
+    tmp = st.seg_buf[4]
     cost_a = np.nan
-    if _seg_tails(kd, route_u, t, iu, route_v, lv, iv, fwd, bwd, sa, tmp):
-        cost_a = _seg_cost(kd, t, iu + lv - iv, sa, penalties, out)
+    if _seg_tails(kd, route_u, t, iu, route_v, lv, iv, st.fwd, st.bwd, sa, tmp):
+        cost_a = _seg_cost(kd, t, iu + lv - iv, sa, st.penalties, st.out_a)
     cost_b = np.nan
-    if _seg_tails(kd, route_v, t, iv, route_u, lu, iu, fwd, bwd, sb, tmp):
-        cost_b = _seg_cost(kd, t, iv + lu - iu, sb, penalties, out)
-    return _better(cost_a, cost_b, old)
+    if _seg_tails(kd, route_v, t, iv, route_u, lu, iu, st.fwd, st.bwd, sb, tmp):
+        cost_b = _seg_cost(kd, t, iv + lu - iu, sb, st.penalties, st.out_a)
+    return _better(cost_a, cost_b, st.costs[ru] + st.costs[rv])
 
 
 @njit(cache=True)
-def _relocate_verdict(
-    kd: Any,
-    route_u: Any,
-    lu: int,
-    tu: int,
-    pu: int,
-    seg: int,
-    route_v: Any,
-    lv: int,
-    tv: int,
-    at: int,
-    fwd: Any,
-    bwd: Any,
-    buf: Any,
-    penalties: Any,
-    out: Any,
-    old: float,
-) -> int:
-    """:func:`_better` for moving stops ``pu .. pu + seg - 1`` of ``route_u`` before stop
-    ``at`` of ``route_v`` (another route); ``old`` is the two routes' cost now."""
-    sa = buf[2]
-    sb = buf[3]
-    tmp = buf[4]
+def _relocate_verdict(kd: Any, st: Any, ru: int, pu: int, seg: int, rv: int, at: int) -> int:
+    """:func:`_better` for moving stops ``pu .. pu + seg - 1`` of route ``ru`` before stop
+    ``at`` of route ``rv`` (another route)."""
+    tu = st.types[ru]
+    tv = st.types[rv]
+    route_u = st.routes[ru]
+    route_v = st.routes[rv]
+    lu = st.lens[ru]
+    lv = st.lens[rv]
+    sa = st.seg_buf[2]
+    sb = st.seg_buf[3]
+    tmp = st.seg_buf[4]
     cost_a = np.nan
-    if _seg_tails(kd, route_u, tu, pu, route_u, lu, pu + seg, fwd, bwd, sa, tmp):
-        cost_a = _seg_cost(kd, tu, lu - seg, sa, penalties, out)
+    if _seg_tails(kd, route_u, tu, pu, route_u, lu, pu + seg, st.fwd, st.bwd, sa, tmp):
+        cost_a = _seg_cost(kd, tu, lu - seg, sa, st.penalties, st.out_a)
     cost_b = np.nan
-    if _seg_prefix(kd, route_v, tv, at - 1, fwd, sb):
+    if _seg_prefix(kd, route_v, tv, at - 1, st.fwd, sb):
         for p in range(pu, pu + seg):
             _seg_node(kd, route_u[p], tmp)
             _seg_join(kd, tv, sb, tmp, sb)
-        if _seg_suffix(kd, route_v, lv, tv, at, bwd, tmp):
+        if _seg_suffix(kd, route_v, lv, tv, at, st.bwd, tmp):
             _seg_join(kd, tv, sb, tmp, sb)
-            cost_b = _seg_cost(kd, tv, lv + seg, sb, penalties, out)
-    return _better(cost_a, cost_b, old)
+            cost_b = _seg_cost(kd, tv, lv + seg, sb, st.penalties, st.out_a)
+    return _better(cost_a, cost_b, st.costs[ru] + st.costs[rv])
 
 
 @njit(cache=True)
-def _swap_verdict(
-    kd: Any,
-    route_u: Any,
-    lu: int,
-    tu: int,
-    pu: int,
-    route_v: Any,
-    lv: int,
-    tv: int,
-    pv: int,
-    fwd: Any,
-    bwd: Any,
-    buf: Any,
-    penalties: Any,
-    out: Any,
-    old: float,
-) -> int:
-    """:func:`_better` for swapping stop ``pu`` of ``route_u`` and ``pv`` of ``route_v``."""
-    sa = buf[2]
-    sb = buf[3]
-    tmp = buf[4]
+def _swap_verdict(kd: Any, st: Any, ru: int, pu: int, rv: int, pv: int) -> int:
+    """:func:`_better` for swapping stop ``pu`` of route ``ru`` and stop ``pv`` of route
+    ``rv``."""
+    route_u = st.routes[ru]
+    route_v = st.routes[rv]
+    sa = st.seg_buf[2]
+    sb = st.seg_buf[3]
+    tmp = st.seg_buf[4]
     cost_a = np.nan
     cost_b = np.nan
-    if _seg_replaced(kd, route_u, lu, tu, pu, route_v[pv], fwd, bwd, sa, tmp):
-        cost_a = _seg_cost(kd, tu, lu, sa, penalties, out)
-    if _seg_replaced(kd, route_v, lv, tv, pv, route_u[pu], fwd, bwd, sb, tmp):
-        cost_b = _seg_cost(kd, tv, lv, sb, penalties, out)
-    return _better(cost_a, cost_b, old)
+    tu = st.types[ru]
+    tv = st.types[rv]
+    lu = st.lens[ru]
+    lv = st.lens[rv]
+    if _seg_replaced(kd, route_u, lu, tu, pu, route_v[pv], st.fwd, st.bwd, sa, tmp):
+        cost_a = _seg_cost(kd, tu, lu, sa, st.penalties, st.out_a)
+    if _seg_replaced(kd, route_v, lv, tv, pv, route_u[pu], st.fwd, st.bwd, sb, tmp):
+        cost_b = _seg_cost(kd, tv, lv, sb, st.penalties, st.out_a)
+    return _better(cost_a, cost_b, st.costs[ru] + st.costs[rv])
 
 
 @njit(cache=True)
-def _alone_verdict(
-    kd: Any,
-    route_u: Any,
-    lu: int,
-    tu: int,
-    pu: int,
-    t: int,
-    fwd: Any,
-    bwd: Any,
-    buf: Any,
-    penalties: Any,
-    out: Any,
-    old: float,
-) -> int:
-    """:func:`_better` for moving stop ``pu`` of ``route_u`` to an empty route of type
-    ``t``."""
-    sa = buf[2]
-    sb = buf[3]
-    tmp = buf[4]
+def _alone_verdict(kd: Any, st: Any, ru: int, pu: int, r: int) -> int:
+    """:func:`_better` for moving stop ``pu`` of route ``ru`` to the empty route ``r``."""
+    tu = st.types[ru]
+    t = st.types[r]
+    route_u = st.routes[ru]
+    lu = st.lens[ru]
+    sa = st.seg_buf[2]
+    sb = st.seg_buf[3]
+    tmp = st.seg_buf[4]
     cost_a = np.nan
-    if _seg_tails(kd, route_u, tu, pu, route_u, lu, pu + 1, fwd, bwd, sa, tmp):
-        cost_a = _seg_cost(kd, tu, lu - 1, sa, penalties, out)
+    if _seg_tails(kd, route_u, tu, pu, route_u, lu, pu + 1, st.fwd, st.bwd, sa, tmp):
+        cost_a = _seg_cost(kd, tu, lu - 1, sa, st.penalties, st.out_a)
     _seg_depot(kd, t, True, sb)
     _seg_node(kd, route_u[pu], tmp)
     _seg_join(kd, t, sb, tmp, sb)
     _seg_depot(kd, t, False, tmp)
     _seg_join(kd, t, sb, tmp, sb)
-    return _better(cost_a, _seg_cost(kd, t, 1, sb, penalties, out), old)
+    cost_b = _seg_cost(kd, t, 1, sb, st.penalties, st.out_a)
+    return _better(cost_a, cost_b, st.costs[ru] + st.costs[r])
 
 
 @njit(cache=True)
@@ -1346,12 +1312,8 @@ def _better(new_a: float, new_b: float, old: float) -> int:
 
 
 @structref.register
-class SearchStateType(types.StructRef):  # type: ignore[misc, unused-ignore]
-    def preprocess_fields(self, fields: Any) -> Any:
-        return tuple(
-            (name, types.unliteral(typ))  # type: ignore[no-untyped-call, unused-ignore]
-            for name, typ in fields
-        )
+class SearchStateType(_ArraysType):
+    pass
 
 
 class SearchState(structref.StructRefProxy):  # type: ignore[misc, unused-ignore]
@@ -1614,10 +1576,6 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
         # Some routes with a charging stop are simulated (see "Route segments").
         concat_u = _segments_apply(kd, tu, route_u, lu, st.bwd)
     concat = concat_u
-    fwd = st.fwd
-    bwd = st.bwd
-    seg_buf = st.seg_buf
-    penalties = st.penalties
     near = neighbours[u - kd.num_depots]
     for k in range(near.shape[0]):
         v = near[k]
@@ -1680,28 +1638,7 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
                         )
                         if new_d >= limit:
                             continue
-                    if (
-                        concat
-                        and _relocate_verdict(
-                            kd,
-                            route_u,
-                            lu,
-                            tu,
-                            pu,
-                            seg,
-                            route_v,
-                            lv,
-                            st.types[rv],
-                            at,
-                            fwd,
-                            bwd,
-                            seg_buf,
-                            penalties,
-                            st.out_a,
-                            st.costs[ru] + st.costs[rv],
-                        )
-                        == 0
-                    ):
+                    if concat and _relocate_verdict(kd, st, ru, pu, seg, rv, at) == 0:
                         continue
                     if not built:
                         la = 0
@@ -1739,25 +1676,7 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
                 + 2.0 * route_cost
             )
             if not (filtered and new_d >= limit) and not (
-                concat
-                and _swap_verdict(
-                    kd,
-                    route_u,
-                    lu,
-                    tu,
-                    pu,
-                    route_v,
-                    lv,
-                    st.types[rv],
-                    pv,
-                    fwd,
-                    bwd,
-                    seg_buf,
-                    penalties,
-                    st.out_a,
-                    st.costs[ru] + st.costs[rv],
-                )
-                == 0
+                concat and _swap_verdict(kd, st, ru, pu, rv, pv) == 0
             ):
                 for p in range(lu):
                     buf_a[p] = route_u[p]
@@ -1783,27 +1702,7 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
                 new_d = old_d - dist[x_u, y_u] - dist[x_v, y_v] + dist[x_u, y_v] + dist[x_v, y_u]
                 if la > cap or lb > cap or (filtered and same_depot and new_d >= limit):
                     continue
-                if (
-                    concat
-                    and same_type
-                    and _tails_verdict(
-                        kd,
-                        tu,
-                        route_u,
-                        lu,
-                        iu,
-                        route_v,
-                        lv,
-                        iv,
-                        fwd,
-                        bwd,
-                        seg_buf,
-                        penalties,
-                        st.out_a,
-                        st.costs[ru] + st.costs[rv],
-                    )
-                    == 0
-                ):
+                if concat and same_type and _tails_verdict(kd, st, ru, iu, rv, iv) == 0:
                     continue
                 for p in range(iu):
                     buf_a[p] = route_u[p]
@@ -1892,24 +1791,7 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
                 new_d = rest_d + dist[depot, u] + dist[u, depot] + route_cost
                 if feasible_u and new_d >= limit:
                     continue
-                if (
-                    concat_u
-                    and _alone_verdict(
-                        kd,
-                        route_u,
-                        lu,
-                        tu,
-                        pu,
-                        st.types[r],
-                        fwd,
-                        bwd,
-                        seg_buf,
-                        penalties,
-                        st.out_a,
-                        st.costs[ru] + st.costs[r],
-                    )
-                    == 0
-                ):
+                if concat_u and _alone_verdict(kd, st, ru, pu, r) == 0:
                     continue
                 la = 0
                 for p in range(lu):
