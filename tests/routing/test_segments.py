@@ -24,6 +24,7 @@ from evfleet.routing.plan import Penalties
 from evfleet.routing.solve import solve
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "benchmarks"
+MODES = (kernels.SEGMENTS_ALL, kernels.SEGMENTS_NO_CHARGING, kernels.SEGMENTS_OFF)
 
 
 def _segment(kd: kernels.KernelData, t: int, stops: list[int]) -> np.ndarray:
@@ -131,10 +132,11 @@ def test_partial_recharge_segments_take_one_charging_stop() -> None:
 @given(problems(min_clients=3, max_clients=12), st.integers(0, 2**32 - 1))
 def test_local_search_is_the_same_with_and_without_segments(problem: Problem, seed: int) -> None:
     """Segments only decide sooner which moves do not help: the search takes the same
-    steps either way."""
+    steps with segments for every route they can judge, for routes without charging
+    stops only (the default), and without segments."""
     evaluator = Evaluator(build_engine_data(problem))
     results = []
-    for concatenation in (True, False):
+    for concatenation in MODES:
         rng = random.Random(seed)
         plan = _random_plan(evaluator, rng)
         penalties = Penalties(
@@ -144,7 +146,7 @@ def test_local_search_is_the_same_with_and_without_segments(problem: Problem, se
         search.concatenation = concatenation
         search.run(plan, penalties)
         results.append([list(r) for r in plan.routes])
-    assert results[0] == results[1]
+    assert results[0] == results[1] == results[2]
 
 
 @pytest.mark.parametrize(
@@ -159,12 +161,12 @@ def test_solve_plans_the_same_with_and_without_segments(
     name: str, options: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On a Solomon instance (no battery) and a Schneider one with full recharge, where
-    moves between routes are decided from segments, and with partial recharge, where
-    routes with charging stops are simulated."""
+    moves on routes with charging stops can be judged from segments, and with partial
+    recharge, where routes with more than one are simulated."""
     problem = read_instance(SHARED / name, **options)
     plans = []
-    for concatenation in (True, False):
+    for concatenation in MODES:
         monkeypatch.setattr(LocalSearch, "concatenation", concatenation)
         solution = solve(problem, time_limit_s=600, seed=3, max_iterations=150)
         plans.append((solution.routes, solution.stats["objective"]))
-    assert plans[0] == plans[1]
+    assert plans[0] == plans[1] == plans[2]

@@ -21,14 +21,15 @@ below) give the same figures for a route put together from pieces.
 **Local search.** :func:`local_search_pass` runs one pass of the granular first-improvement
 local search of :mod:`evfleet.routing.local_search` on a :class:`SearchState`: routes as a
 2-D array padded with -1 (``routes[r, :lens[r]]``), their vehicle types, change stamps,
-cached evaluations and penalised costs. A move between two routes is evaluated in O(1)
+cached evaluations and penalised costs. Moves between routes are first judged in O(1)
 by concatenating route segments (Vidal et al.'s forward and backward segments, see
-"Route segments" below) where :func:`_charging_segments` allows (no charging stop; any
-number under full recharge; one under partial recharge); the moves it finds improving,
-moves inside one route and the other routes are evaluated by simulating the changed
-routes again, O(route length) per move. Both give the same verdict, so the search takes
-the same steps either way (``SearchState.counters[CONCAT]`` switches segments off, for
-tests and benchmarks).
+"Route segments" below); the moves judged improving, those segments cannot judge and
+moves inside one route are evaluated by simulating the changed routes, O(route length).
+Both give the same verdict, so the search takes the same steps either way.
+``SearchState.counters[CONCAT]`` says which routes are judged from segments:
+``SEGMENTS_NO_CHARGING`` (the default: routes without charging stops, from light
+segments), ``SEGMENTS_ALL`` (also routes with charging stops where
+:func:`_charging_segments` allows) or ``SEGMENTS_OFF``.
 """
 
 from __future__ import annotations
@@ -80,8 +81,17 @@ NUM_ROUTES = 1
 NUM_TESTED = 2
 """Entries of ``SearchState.tested`` written by the last pass."""
 CONCAT = 3
-"""1: moves between routes are evaluated by concatenating segments (0: by simulation)."""
+"""Which routes' moves are judged from segments first: ``SEGMENTS_OFF`` (none, every
+move is simulated), ``SEGMENTS_NO_CHARGING`` or ``SEGMENTS_ALL``."""
 NUM_COUNTERS = 4
+
+SEGMENTS_OFF = 0
+SEGMENTS_NO_CHARGING = 1
+"""Routes without charging stops only. Judging a route with charging stops from full
+segments costs more than simulating it (measured at a fixed number of iterations:
+Schneider r201_21, c101_21 and r202_21 took 10 to 25 % longer), while the light segments
+of routes without made Solomon R201 and C101 take a quarter less time."""
+SEGMENTS_ALL = 2
 
 
 # --------------------------------------------------------------------------------------
@@ -1097,14 +1107,30 @@ def _refresh_segments(kd: Any, st: Any, r: int) -> None:
 
 
 @njit(cache=True)
-def _segments_apply(kd: Any, t: int, route: Any, n: int, bwd: Any) -> bool:
-    """Whether moves on ``route`` (``n`` stops of type ``t``, segments up to date) can be
-    evaluated from segments (:func:`_charging_segments` for its charging stops)."""
+def _route_chargers(kd: Any, route: Any, n: int, bwd: Any) -> float:
+    """Charging stops on ``route`` (``n`` stops, segments up to date)."""
     q = 0
     while q < n and route[q] >= kd.first_charger:
         q += 1
-    chargers = float(q) + (bwd[route[q], SEG_CHARGERS] if q < n else 0.0)
-    return _charging_segments(kd, t, chargers)
+    return float(q) + (bwd[route[q], SEG_CHARGERS] if q < n else 0.0)
+
+
+@njit(cache=True)
+def _judged(kd: Any, t: int, chargers: float, mode: int) -> bool:
+    """Whether the moves of a route of type ``t`` with ``chargers`` charging stops are
+    judged from segments before any simulation (``mode``: ``counters[CONCAT]``)."""
+    if mode == SEGMENTS_OFF:
+        return False
+    if chargers == 0.0:
+        return True
+    return mode == SEGMENTS_ALL and _charging_segments(kd, t, chargers)
+
+
+@njit(cache=True)
+def _segments_apply(kd: Any, t: int, route: Any, n: int, bwd: Any) -> bool:
+    """Whether moves on ``route`` (``n`` stops of type ``t``, segments up to date) can be
+    evaluated from segments (:func:`_charging_segments` for its charging stops)."""
+    return _charging_segments(kd, t, _route_chargers(kd, route, n, bwd))
 
 
 @njit(cache=True)
@@ -1205,11 +1231,157 @@ def _seg_tails(
     return True
 
 
+# Light segments: routes without charging stops (the common case) are judged from a
+# dozen numbers held in registers, ``(distance, driving, duration, warp, earliest,
+# latest, load, E0, E1S, E1W, first, last)``, read from the stored segments, instead of
+# building whole segments in scratch arrays: a full join costs about what simulating a
+# short route does, which made judging from segments slower than simulating.
+
+
 @njit(cache=True)
-def _tails_verdict(kd: Any, st: Any, ru: int, iu: int, rv: int, iv: int) -> int:
+def _lt_row(s: Any) -> tuple[float, ...]:
+    """The light segment of the stored segment ``s`` (one without charging stops)."""
+    return (
+        s[SEG_DIST],
+        s[SEG_DRIVE],
+        s[SEG_DUR],
+        s[SEG_WARP],
+        s[SEG_EARLY],
+        s[SEG_LATE],
+        s[SEG_LOAD],
+        s[SEG_E0],
+        s[SEG_E1S],
+        s[SEG_E1W],
+        s[SEG_FIRST],
+        s[SEG_LAST],
+    )
+
+
+@njit(cache=True)
+def _lt_node(kd: Any, v: int) -> tuple[float, ...]:
+    """The light segment of the client ``v``."""
+    fv = float(v)
+    return (
+        0.0,
+        0.0,
+        kd.service[v],
+        0.0,
+        kd.early[v],
+        kd.late[v],
+        kd.demand[v],
+        0.0,
+        0.0,
+        0.0,
+        fv,
+        fv,
+    )
+
+
+@njit(cache=True)
+def _lt_prefix(kd: Any, st: Any, r: int, t: int, p: int) -> tuple[float, ...]:
+    """Depot to stop ``p`` of route ``r`` (no charging stops), as :func:`_seg_prefix`."""
+    if p < 0:
+        d = float(kd.type_depot[t])
+        start = kd.type_start[t]
+        return (0.0, 0.0, 0.0, 0.0, start, start, 0.0, 0.0, 0.0, 0.0, d, d)
+    return _lt_row(st.fwd[st.routes[r, p]])
+
+
+@njit(cache=True)
+def _lt_suffix(kd: Any, st: Any, r: int, t: int, p: int) -> tuple[float, ...]:
+    """Stop ``p`` of route ``r`` (no charging stops) to the depot, as :func:`_seg_suffix`."""
+    if p >= st.lens[r]:
+        d = float(kd.type_depot[t])
+        return (0.0, 0.0, 0.0, 0.0, -np.inf, kd.type_end[t], 0.0, 0.0, 0.0, 0.0, d, d)
+    return _lt_row(st.bwd[st.routes[r, p]])
+
+
+@njit(cache=True)
+def _lt_join(kd: Any, t: int, a: Any, b: Any) -> tuple[float, ...]:
+    """Light segment ``a`` followed by ``b`` (as :func:`_seg_join` without charging
+    stops)."""
+    i = int(a[11])
+    j = int(b[10])
+    d = kd.dur[i, j]
+    e0 = 0.0
+    e1 = 0.0
+    if kd.type_electric[t] != 0:
+        e0 = kd.e0[t, i, j]
+        if kd.e1.shape[1] > 0:
+            e1 = kd.e1[t, i, j]
+    dur, warp, early, late = _tw_join(a[2], a[3], a[4], a[5], d, b[2], b[3], b[4], b[5])
+    b_load = b[6]
+    return (
+        a[0] + kd.dist[i, j] + b[0],
+        a[1] + d + b[1],
+        dur,
+        warp,
+        early,
+        late,
+        a[6] + b_load,
+        a[7] + e0 + b[7],
+        a[8] + e1 + b[8],
+        a[9] + (a[8] + e1) * b_load + b[9],
+        a[10],
+        b[11],
+    )
+
+
+@njit(cache=True)
+def _lt_cost(kd: Any, t: int, n: int, s: Any, penalties: Any, out: Any) -> float:
+    """Penalised cost of the whole route ``s`` (light, ``n`` stops, depot to depot), as
+    :func:`_seg_cost`."""
+    if n == 0:
+        return 0.0
+    warp = s[3]
+    duration = s[2] - warp
+    if duration > kd.type_max_duration[t]:
+        warp += duration - kd.type_max_duration[t]
+    used = s[7] + s[9] if kd.type_electric[t] != 0 else 0.0
+    short = used - kd.type_start_energy[t]
+    capacity = kd.type_capacity[t]
+    out[DISTANCE] = s[0]
+    out[DRIVING] = s[1]
+    out[CHARGING] = 0.0
+    out[DURATION] = duration
+    out[TIME_WARP] = warp
+    out[EXCESS_LOAD] = s[6] - capacity if s[6] > capacity else 0.0
+    out[ENERGY_DEFICIT] = short if short > 1e-12 else 0.0
+    out[ENERGY_COST] = 0.0
+    out[ENERGY_USED] = used
+    return penalised_cost(kd, t, n, out, penalties)
+
+
+@njit(cache=True)
+def _lt_moved(kd: Any, st: Any, r: int, t: int, pu: int, seg: int, rv: int, at: int) -> float:
+    """Penalised cost of route ``rv`` (type ``t``) with stops ``pu .. pu + seg - 1`` of
+    route ``r`` put before its stop ``at`` (light)."""
+    s = _lt_prefix(kd, st, rv, t, at - 1)
+    for p in range(pu, pu + seg):
+        s = _lt_join(kd, t, s, _lt_node(kd, st.routes[r, p]))
+    s = _lt_join(kd, t, s, _lt_suffix(kd, st, rv, t, at))
+    return _lt_cost(kd, t, st.lens[rv] + seg, s, st.penalties, st.out_a)
+
+
+@njit(cache=True)
+def _lt_tails(kd: Any, st: Any, ru: int, t: int, iu: int, rv: int, iv: int) -> float:
+    """Penalised cost of ``routes[ru][:iu]`` followed by ``routes[rv][iv:]`` (light)."""
+    s = _lt_join(kd, t, _lt_prefix(kd, st, ru, t, iu - 1), _lt_suffix(kd, st, rv, t, iv))
+    return _lt_cost(kd, t, iu + st.lens[rv] - iv, s, st.penalties, st.out_a)
+
+
+@njit(cache=True)
+def _tails_verdict(kd: Any, st: Any, ru: int, iu: int, rv: int, iv: int, light: bool) -> int:
     """:func:`_better` for exchanging the tails of route ``ru`` from stop ``iu`` and of
-    route ``rv`` from stop ``iv`` (2-opt*; both routes of one vehicle type)."""
+    route ``rv`` from stop ``iv`` (2-opt*; both routes of one vehicle type; ``light``:
+    neither has a charging stop)."""
     t = st.types[ru]
+    if light:
+        return _better(
+            _lt_tails(kd, st, ru, t, iu, rv, iv),
+            _lt_tails(kd, st, rv, t, iv, ru, iu),
+            st.costs[ru] + st.costs[rv],
+        )
     route_u = st.routes[ru]
     route_v = st.routes[rv]
     lu = st.lens[ru]
@@ -1227,11 +1399,19 @@ def _tails_verdict(kd: Any, st: Any, ru: int, iu: int, rv: int, iv: int) -> int:
 
 
 @njit(cache=True)
-def _relocate_verdict(kd: Any, st: Any, ru: int, pu: int, seg: int, rv: int, at: int) -> int:
+def _relocate_verdict(
+    kd: Any, st: Any, ru: int, pu: int, seg: int, rv: int, at: int, light: bool
+) -> int:
     """:func:`_better` for moving stops ``pu .. pu + seg - 1`` of route ``ru`` before stop
-    ``at`` of route ``rv`` (another route)."""
+    ``at`` of route ``rv`` (another route; ``light``: neither has a charging stop)."""
     tu = st.types[ru]
     tv = st.types[rv]
+    if light:
+        return _better(
+            _lt_tails(kd, st, ru, tu, pu, ru, pu + seg),
+            _lt_moved(kd, st, ru, tv, pu, seg, rv, at),
+            st.costs[ru] + st.costs[rv],
+        )
     route_u = st.routes[ru]
     route_v = st.routes[rv]
     lu = st.lens[ru]
@@ -1254,9 +1434,23 @@ def _relocate_verdict(kd: Any, st: Any, ru: int, pu: int, seg: int, rv: int, at:
 
 
 @njit(cache=True)
-def _swap_verdict(kd: Any, st: Any, ru: int, pu: int, rv: int, pv: int) -> int:
+def _swap_verdict(kd: Any, st: Any, ru: int, pu: int, rv: int, pv: int, light: bool) -> int:
     """:func:`_better` for swapping stop ``pu`` of route ``ru`` and stop ``pv`` of route
-    ``rv``."""
+    ``rv`` (``light``: neither has a charging stop)."""
+    if light:
+        u = st.routes[ru, pu]
+        v = st.routes[rv, pv]
+        tu = st.types[ru]
+        tv = st.types[rv]
+        a = _lt_join(kd, tu, _lt_prefix(kd, st, ru, tu, pu - 1), _lt_node(kd, v))
+        a = _lt_join(kd, tu, a, _lt_suffix(kd, st, ru, tu, pu + 1))
+        b = _lt_join(kd, tv, _lt_prefix(kd, st, rv, tv, pv - 1), _lt_node(kd, u))
+        b = _lt_join(kd, tv, b, _lt_suffix(kd, st, rv, tv, pv + 1))
+        return _better(
+            _lt_cost(kd, tu, st.lens[ru], a, st.penalties, st.out_a),
+            _lt_cost(kd, tv, st.lens[rv], b, st.penalties, st.out_a),
+            st.costs[ru] + st.costs[rv],
+        )
     route_u = st.routes[ru]
     route_v = st.routes[rv]
     sa = st.seg_buf[2]
@@ -1276,10 +1470,17 @@ def _swap_verdict(kd: Any, st: Any, ru: int, pu: int, rv: int, pv: int) -> int:
 
 
 @njit(cache=True)
-def _alone_verdict(kd: Any, st: Any, ru: int, pu: int, r: int) -> int:
-    """:func:`_better` for moving stop ``pu`` of route ``ru`` to the empty route ``r``."""
+def _alone_verdict(kd: Any, st: Any, ru: int, pu: int, r: int, light: bool) -> int:
+    """:func:`_better` for moving stop ``pu`` of route ``ru`` to the empty route ``r``
+    (``light``: ``ru`` has no charging stop)."""
     tu = st.types[ru]
     t = st.types[r]
+    if light:
+        return _better(
+            _lt_tails(kd, st, ru, tu, pu, ru, pu + 1),
+            _lt_moved(kd, st, ru, t, pu, 1, r, 0),
+            st.costs[ru] + st.costs[r],
+        )
     route_u = st.routes[ru]
     lu = st.lens[ru]
     sa = st.seg_buf[2]
@@ -1376,6 +1577,7 @@ SEARCH_STATE_FIELDS = (
     "bwd",  # (n, NUM_SEG) float64, segment client v .. depot of v's route
     "seg_stamps",  # (R,) int64, route stamp the segments were computed for (-1: none)
     "seg_buf",  # (6, NUM_SEG) float64 scratch
+    "chargers",  # (R,) int64, charging stops on each route
 )
 structref.define_proxy(  # type: ignore[no-untyped-call, unused-ignore]
     SearchState, SearchStateType, list(SEARCH_STATE_FIELDS)
@@ -1408,6 +1610,7 @@ def _make_search_state(
     bwd: Any,
     seg_stamps: Any,
     seg_buf: Any,
+    chargers: Any,
 ) -> Any:
     return SearchState(  # type: ignore[no-untyped-call, unused-ignore]
         routes,
@@ -1434,6 +1637,7 @@ def _make_search_state(
         bwd,
         seg_stamps,
         seg_buf,
+        chargers,
     )
 
 
@@ -1467,12 +1671,17 @@ def refresh_costs(kd: Any, st: Any) -> None:
 
 @njit(cache=True)
 def _set_positions(kd: Any, st: Any, r: int) -> None:
+    """Records where route ``r``'s clients are and how many charging stops it has."""
     first_charger = kd.first_charger
+    chargers = 0
     for p in range(st.lens[r]):
         v = st.routes[r, p]
         if v < first_charger:
             st.pos_route[v] = r
             st.pos_index[v] = p
+        else:
+            chargers += 1
+    st.chargers[r] = chargers
 
 
 @njit(cache=True)
@@ -1569,13 +1778,16 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
     old_du = st.evals[ru, DISTANCE]
     feasible_u = bound and is_feasible(st.evals[ru])
     tu = st.types[ru]
-    concat_u = st.counters[CONCAT] != 0
+    mode = st.counters[CONCAT]
+    chargers_u = float(st.chargers[ru])
+    concat_u = _judged(kd, tu, chargers_u, mode)
+    light_u = False
     if concat_u:
+        light_u = chargers_u == 0.0
         if st.seg_stamps[ru] != stamps[ru]:
             _refresh_segments(kd, st, ru)
-        # Some routes with a charging stop are simulated (see "Route segments").
-        concat_u = _segments_apply(kd, tu, route_u, lu, st.bwd)
     concat = concat_u
+    light = light_u
     near = neighbours[u - kd.num_depots]
     for k in range(near.shape[0]):
         v = near[k]
@@ -1589,10 +1801,13 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
         lv = st.lens[rv]
         if ru != rv:
             concat = concat_u
+            light = light_u
             if concat:
-                if st.seg_stamps[rv] != stamps[rv]:
+                chargers_v = float(st.chargers[rv])
+                concat = _judged(kd, st.types[rv], chargers_v, mode)
+                light = light_u and chargers_v == 0.0
+                if concat and st.seg_stamps[rv] != stamps[rv]:
                     _refresh_segments(kd, st, rv)
-                concat = _segments_apply(kd, st.types[rv], route_v, lv, st.bwd)
             filtered = feasible_u and is_feasible(st.evals[rv])
             old_dv = st.evals[rv, DISTANCE]
             old_d = old_du + old_dv + 2.0 * route_cost
@@ -1638,7 +1853,7 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
                         )
                         if new_d >= limit:
                             continue
-                    if concat and _relocate_verdict(kd, st, ru, pu, seg, rv, at) == 0:
+                    if concat and _relocate_verdict(kd, st, ru, pu, seg, rv, at, light) == 0:
                         continue
                     if not built:
                         la = 0
@@ -1676,7 +1891,7 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
                 + 2.0 * route_cost
             )
             if not (filtered and new_d >= limit) and not (
-                concat and _swap_verdict(kd, st, ru, pu, rv, pv) == 0
+                concat and _swap_verdict(kd, st, ru, pu, rv, pv, light) == 0
             ):
                 for p in range(lu):
                     buf_a[p] = route_u[p]
@@ -1702,7 +1917,7 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
                 new_d = old_d - dist[x_u, y_u] - dist[x_v, y_v] + dist[x_u, y_v] + dist[x_v, y_u]
                 if la > cap or lb > cap or (filtered and same_depot and new_d >= limit):
                     continue
-                if concat and same_type and _tails_verdict(kd, st, ru, iu, rv, iv) == 0:
+                if concat and same_type and _tails_verdict(kd, st, ru, iu, rv, iv, light) == 0:
                     continue
                 for p in range(iu):
                     buf_a[p] = route_u[p]
@@ -1764,15 +1979,26 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
                         la += 1
                     if _try(kd, st, ru, la, -1, 0, False):
                         return True
-            # 2-opt: reverse the stretch between u and v.
+            # 2-opt: reverse the stretch between u and v (its distance in O(stretch)).
             i = min(pu, pv)
             j = max(pu, pv)
-            for p in range(lu):
-                buf_a[p] = route_u[p]
-            for p in range(i, j + 1):
-                buf_a[p] = route_u[i + j - p]
-            if _try(kd, st, ru, lu, -1, 0, filtered):
-                return True
+            x = _node(kd, st, ru, i - 1)
+            y = _node(kd, st, ru, j + 1)
+            if filtered:
+                new_d = old_d - dist[x, route_u[i]] - dist[route_u[j], y]
+                new_d += dist[x, route_u[j]] + dist[route_u[i], y]
+                for p in range(i, j):
+                    new_d += dist[route_u[p + 1], route_u[p]] - dist[route_u[p], route_u[p + 1]]
+                reverse = new_d < limit
+            else:
+                reverse = True
+            if reverse:
+                for p in range(lu):
+                    buf_a[p] = route_u[p]
+                for p in range(i, j + 1):
+                    buf_a[p] = route_u[i + j - p]
+                if _try(kd, st, ru, lu, -1, 0, filtered):
+                    return True
             # Exchange u and v.
             for p in range(lu):
                 buf_a[p] = route_u[p]
@@ -1791,7 +2017,7 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
                 new_d = rest_d + dist[depot, u] + dist[u, depot] + route_cost
                 if feasible_u and new_d >= limit:
                     continue
-                if concat_u and _alone_verdict(kd, st, ru, pu, r) == 0:
+                if concat_u and _alone_verdict(kd, st, ru, pu, r, light_u) == 0:
                     continue
                 la = 0
                 for p in range(lu):

@@ -60,9 +60,10 @@ def _near_chargers(plan_template: Plan, per_arc: int) -> np.ndarray:
 class LocalSearch:
     """Improves a :class:`Plan` in place until no move helps or time runs out."""
 
-    concatenation = True
-    """Evaluate moves between routes by concatenating route segments in O(1) (False:
-    simulate every move; for tests and benchmarks, the search is the same either way)."""
+    concatenation = kernels.SEGMENTS_NO_CHARGING
+    """Which routes' moves are judged from route segments before simulating
+    (``kernels.SEGMENTS_OFF``, ``SEGMENTS_NO_CHARGING`` or ``SEGMENTS_ALL``; for tests and
+    benchmarks: the search takes the same steps either way)."""
 
     def __init__(
         self, plan_template: Plan, rng: random.Random, *, chargers_per_arc: int = 4
@@ -156,6 +157,7 @@ class LocalSearch:
             bwd=np.zeros((n, kernels.NUM_SEG)),
             seg_stamps=np.full(rows, -1, dtype=np.int64),
             seg_buf=np.zeros((6, kernels.NUM_SEG)),
+            chargers=np.zeros(rows, dtype=np.int64),
         )
         if old is not None:
             used = int(old.counters[kernels.NUM_ROUTES])
@@ -205,10 +207,9 @@ class LocalSearch:
         st.counters[kernels.CLOCK] = _clock.value
         st.counters[kernels.NUM_ROUTES] = nr
         st.counters[kernels.NUM_TESTED] = 0
-        st.counters[kernels.CONCAT] = 1 if self.concatenation else 0
+        st.counters[kernels.CONCAT] = int(self.concatenation)
         # Segments are kept per client: another plan's may be there.
         st.seg_stamps[:] = -1
-        # Segments are kept per client: another plan's may be there.
         st.penalties[:] = (penalties.time_warp, penalties.load, penalties.energy)
         kernels.refresh_costs(self.kernel_data, st)
         return st
