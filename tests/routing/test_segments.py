@@ -20,7 +20,7 @@ from evfleet.routing import kernels
 from evfleet.routing.data import build_engine_data
 from evfleet.routing.evaluate import Evaluator
 from evfleet.routing.local_search import LocalSearch
-from evfleet.routing.plan import Penalties
+from evfleet.routing.plan import Penalties, Plan
 from evfleet.routing.solve import solve
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "benchmarks"
@@ -126,6 +126,50 @@ def test_partial_recharge_segments_take_one_charging_stop() -> None:
     stops = [c, partial.client_index(0), c]
     seg = _joined(kd, 0, _depot(kd, 0, True), _segment(kd, 0, stops), _depot(kd, 0, False))
     assert math.isnan(kernels._seg_cost(kd, 0, 3, seg, np.ones(3), np.zeros(kernels.NUM_FIELDS)))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(min_clients=2, max_clients=10), st.integers(0, 2**32 - 1))
+def test_light_segments_cost_as_the_simulation(problem: Problem, seed: int) -> None:
+    """Routes without charging stops, judged from light segments: moving one to three
+    stops to another route (or an empty one) and exchanging tails give the penalised
+    costs of simulating the new routes."""
+    evaluator = Evaluator(build_engine_data(problem))
+    kd = evaluator.kernel_data
+    rng = random.Random(seed)
+    plan = _random_plan(evaluator, rng)
+    plan = Plan(
+        evaluator, [[v for v in r if not problem.is_charger(v)] for r in plan.routes], plan.types
+    )
+    search = LocalSearch(plan, rng)
+    state = search._load(plan, Penalties(time_warp=1.5, load=2.0, energy=0.5))
+    for r in range(len(plan.routes)):
+        kernels._refresh_segments(kd, state, r)
+
+    def simulated(route: list[int]) -> float:
+        if not route:
+            return 0.0
+        return kernels.penalised_cost(kd, 0, len(route), _simulated(kd, route), state.penalties)
+
+    routes_ = plan.routes
+    for _ in range(20):
+        ru, rv = rng.randrange(len(routes_)), rng.randrange(len(routes_))
+        a, b = routes_[ru], routes_[rv]
+        if not a or ru == rv:
+            continue
+        pu = rng.randrange(len(a))
+        seg = rng.randint(1, len(a) - pu)
+        at = rng.randint(0, len(b))
+        assert kernels._lt_tails(kd, state, ru, 0, pu, ru, pu + seg) == pytest.approx(
+            simulated(a[:pu] + a[pu + seg :]), rel=1e-9, abs=1e-6
+        )
+        assert kernels._lt_moved(kd, state, ru, 0, pu, seg, rv, at) == pytest.approx(
+            simulated(b[:at] + a[pu : pu + seg] + b[at:]), rel=1e-9, abs=1e-6
+        )
+        iv = rng.randint(0, len(b))
+        assert kernels._lt_tails(kd, state, ru, 0, pu, rv, iv) == pytest.approx(
+            simulated(a[:pu] + b[iv:]), rel=1e-9, abs=1e-6
+        )
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
