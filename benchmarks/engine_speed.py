@@ -3,7 +3,8 @@
 Usage (from the repository root)::
 
     python benchmarks/engine_speed.py [--instances c101_21 r101_21] [--seconds 10]
-        [--eval-seconds 3] [--reference REV_OR_PATH] [--shared PATH] [--seed N]
+        [--eval-seconds 3] [--iterations N] [--reference REV_OR_PATH] [--shared PATH]
+        [--seed N]
 
 For each instance (``../shared/benchmarks/evrptw-schneider/<name>.txt``, or a path under
 ``../shared/benchmarks`` such as ``solomon/R201.100.8.vrptw``) it measures:
@@ -16,6 +17,9 @@ For each instance (``../shared/benchmarks/evrptw-schneider/<name>.txt``, or a pa
   (only where the engine has the kernels).
 * ``iter/s``: ILS iterations per second of :func:`evfleet.solve` with a ``--seconds``
   time limit (iterations divided by the solver's elapsed time, construction included).
+  With ``--iterations N`` the solve runs exactly N iterations instead (no time limit):
+  engines that take the same steps then do the same work, and the rate compares their
+  speed alone; in a time limit they part ways after a while.
 
 ``--reference`` also measures another version of the engine in the same run, for a
 before/after table: a git revision (exported with ``git archive`` into a temporary folder,
@@ -102,7 +106,9 @@ def _kernel_rate(evaluator: Any, routes: list[list[int]], seconds: float) -> flo
         repeats *= 2 if spent < seconds / 4 else max(2, int(seconds / max(spent, 1e-9)))
 
 
-def measure(instance: Path, seconds: float, eval_seconds: float, seed: int) -> dict[str, Any]:
+def measure(
+    instance: Path, seconds: float, eval_seconds: float, seed: int, iterations: int = 0
+) -> dict[str, Any]:
     """Measures one engine (the ``evfleet`` on ``sys.path``) on one instance."""
     from evfleet import solve
     from evfleet.checker import check
@@ -123,7 +129,10 @@ def measure(instance: Path, seconds: float, eval_seconds: float, seed: int) -> d
         count += len(routes)
     api_rate = count / (time.perf_counter() - started)
     kernel_rate = _kernel_rate(evaluator, routes, eval_seconds)
-    solution = solve(problem, time_limit_s=seconds, seed=seed)
+    if iterations > 0:
+        solution = solve(problem, time_limit_s=86400.0, seed=seed, max_iterations=iterations)
+    else:
+        solution = solve(problem, time_limit_s=seconds, seed=seed)
     report = check(problem, solution)
     iterations = solution.stats["iterations"]
     return {
@@ -150,7 +159,7 @@ def _worker(args: argparse.Namespace) -> int:
     warm_up = time.perf_counter() - started
     for name in args.instances:
         path = Path(args.shared) / (name if "/" in name else f"evrptw-schneider/{name}.txt")
-        row = measure(path, args.seconds, args.eval_seconds, args.seed)
+        row = measure(path, args.seconds, args.eval_seconds, args.seed, args.iterations)
         row["engine"] = args.label
         row["engine_path"] = str(Path(evfleet.__file__).parent)
         row["warm_up_s"] = warm_up
@@ -185,6 +194,8 @@ def _run_engine(label: str, src: Path, args: argparse.Namespace) -> list[dict[st
         str(args.eval_seconds),
         "--seed",
         str(args.seed),
+        "--iterations",
+        str(args.iterations),
         "--instances",
         *args.instances,
     ]
@@ -204,6 +215,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--instances", nargs="+", default=["c101_21", "r101_21"])
     parser.add_argument("--seconds", type=float, default=10.0, help="ILS time limit")
     parser.add_argument("--eval-seconds", type=float, default=3.0)
+    parser.add_argument(
+        "--iterations", type=int, default=0, help="run exactly N iterations (no time limit)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--shared", default=str(DEFAULT_SHARED))
     parser.add_argument("--reference", help="git revision or folder to compare with")

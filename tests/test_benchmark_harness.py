@@ -343,3 +343,18 @@ def test_default_jobs_never_put_more_searches_than_cores() -> None:
     assert harness.default_jobs(2, cpus=2) == 1
     assert harness.default_jobs(4, cpus=2) == 1
     assert harness.default_jobs(2, cpus=8) == 4
+
+
+@needs_shared
+def test_segment_modes_benchmark_takes_the_same_steps(capsys: pytest.CaptureFixture[str]) -> None:
+    """benchmarks/segments.py solves in each mode and finds the same plans."""
+    spec = importlib.util.spec_from_file_location(
+        "evfleet_benchmarks_segments", ROOT / "benchmarks" / "segments.py"
+    )
+    assert spec is not None and spec.loader is not None
+    segments = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(segments)
+    assert segments.main(["--repeats", "1", "--scale", "0.05", "--filter", "C101.100"]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith("solomon/C101"))
+    assert row.endswith("yes")
