@@ -907,18 +907,22 @@ def _seg_depot(kd: Any, t: int, start: bool, out: Any) -> None:
 
 
 @njit(cache=True)
+def _arc_energy(kd: Any, t: int, i: int, j: int) -> tuple[float, float]:
+    """Energy of the arc ``i`` -> ``j`` for type ``t`` as ``(Wh, Wh per kg carried)``
+    (zero for a diesel van)."""
+    if kd.type_electric[t] == 0:
+        return 0.0, 0.0
+    return kd.e0[t, i, j], (kd.e1[t, i, j] if kd.e1.shape[1] > 0 else 0.0)
+
+
+@njit(cache=True)
 def _seg_join(kd: Any, t: int, a: Any, b: Any, out: Any) -> None:
     """``out`` = segment ``a`` followed by segment ``b`` for vehicle type ``t`` (``out``
     may be ``a`` or ``b``)."""
     i = int(a[SEG_LAST])
     j = int(b[SEG_FIRST])
     d = kd.dur[i, j]
-    e0 = 0.0
-    e1 = 0.0
-    if kd.type_electric[t] != 0:
-        e0 = kd.e0[t, i, j]
-        if kd.e1.shape[1] > 0:
-            e1 = kd.e1[t, i, j]
+    e0, e1 = _arc_energy(kd, t, i, j)
     a_chargers = a[SEG_CHARGERS]
     b_chargers = b[SEG_CHARGERS]
     if a_chargers == 0.0 and b_chargers == 0.0:
@@ -1303,12 +1307,7 @@ def _lt_join(kd: Any, t: int, a: Any, b: Any) -> tuple[float, ...]:
     i = int(a[11])
     j = int(b[10])
     d = kd.dur[i, j]
-    e0 = 0.0
-    e1 = 0.0
-    if kd.type_electric[t] != 0:
-        e0 = kd.e0[t, i, j]
-        if kd.e1.shape[1] > 0:
-            e1 = kd.e1[t, i, j]
+    e0, e1 = _arc_energy(kd, t, i, j)
     dur, warp, early, late = _tw_join(a[2], a[3], a[4], a[5], d, b[2], b[3], b[4], b[5])
     b_load = b[6]
     return (
