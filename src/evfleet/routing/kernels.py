@@ -88,9 +88,9 @@ NUM_COUNTERS = 4
 SEGMENTS_OFF = 0
 SEGMENTS_NO_CHARGING = 1
 """Routes without charging stops only. Judging a route with charging stops from full
-segments costs more than simulating it (measured at a fixed number of iterations:
-Schneider r201_21, c101_21 and r202_21 took 10 to 25 % longer), while the light segments
-of routes without made Solomon R201 and C101 take a quarter less time."""
+segments costs more than simulating it (at a fixed number of iterations the electric
+instances took 4 to 30 % longer), while the light segments of routes without made Solomon
+C101 and R201 about 1.2 times as fast (``benchmarks/segments.py``)."""
 SEGMENTS_ALL = 2
 
 
