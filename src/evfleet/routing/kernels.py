@@ -1111,15 +1111,6 @@ def _refresh_segments(kd: Any, st: Any, r: int) -> None:
 
 
 @njit(cache=True)
-def _route_chargers(kd: Any, route: Any, n: int, bwd: Any) -> float:
-    """Charging stops on ``route`` (``n`` stops, segments up to date)."""
-    q = 0
-    while q < n and route[q] >= kd.first_charger:
-        q += 1
-    return float(q) + (bwd[route[q], SEG_CHARGERS] if q < n else 0.0)
-
-
-@njit(cache=True)
 def _judged(kd: Any, t: int, chargers: float, mode: int) -> bool:
     """Whether the moves of a route of type ``t`` with ``chargers`` charging stops are
     judged from segments before any simulation (``mode``: ``counters[CONCAT]``)."""
@@ -1128,13 +1119,6 @@ def _judged(kd: Any, t: int, chargers: float, mode: int) -> bool:
     if chargers == 0.0:
         return True
     return mode == SEGMENTS_ALL and _charging_segments(kd, t, chargers)
-
-
-@njit(cache=True)
-def _segments_apply(kd: Any, t: int, route: Any, n: int, bwd: Any) -> bool:
-    """Whether moves on ``route`` (``n`` stops of type ``t``, segments up to date) can be
-    evaluated from segments (:func:`_charging_segments` for its charging stops)."""
-    return _charging_segments(kd, t, _route_chargers(kd, route, n, bwd))
 
 
 @njit(cache=True)
