@@ -43,6 +43,12 @@ from numba.experimental import structref
 
 from evfleet.problem import Objective
 
+# Constants passed from one kernel to another go through ``_I``/``_B``: numba compiles a
+# separate copy of the callee for every literal argument (``_try`` was compiled nine
+# times, ``evaluate_route`` four), which made up a third of the first run's compile time.
+_I: Any = np.int64
+_B: Any = np.bool_
+
 # Fields of an evaluation vector (``out`` of :func:`evaluate_route`, rows of
 # ``SearchState.evals``), in the order of :class:`~evfleet.routing.evaluate.RouteEval`.
 DISTANCE = 0
@@ -723,7 +729,7 @@ def insertion_costs(
         buf[p] = u
         for q in range(p, n):
             buf[q + 1] = route[q]
-        evaluate_route(kd, t, buf, n + 1, energies, False, out, charges)
+        evaluate_route(kd, t, buf, n + 1, energies, _B(False), out, charges)
         costs[k] = penalised_cost(kd, t, n + 1, out, penalties)
 
 
@@ -926,7 +932,7 @@ def _seg_join(kd: Any, t: int, a: Any, b: Any, out: Any) -> None:
     a_chargers = a[SEG_CHARGERS]
     b_chargers = b[SEG_CHARGERS]
     if a_chargers == 0.0 and b_chargers == 0.0:
-        dur, warp, early, late = _tw_join_at(a, SEG_DUR, d, b, SEG_DUR)
+        dur, warp, early, late = _tw_join_at(a, _I(SEG_DUR), d, b, _I(SEG_DUR))
         out[SEG_DUR] = dur
         out[SEG_WARP] = warp
         out[SEG_EARLY] = early
@@ -942,7 +948,7 @@ def _seg_join(kd: Any, t: int, a: Any, b: Any, out: Any) -> None:
             out[SEG_EARLY] = a[SEG_EARLY]
             out[SEG_LATE] = a[SEG_LATE]
         else:
-            dur, warp, early, late = _tw_join_at(a, SEG_DUR, d, b, SEG_DUR)
+            dur, warp, early, late = _tw_join_at(a, _I(SEG_DUR), d, b, _I(SEG_DUR))
             out[SEG_HEAD_LAST] = b[SEG_HEAD_LAST]
             out[SEG_HEAD_WH] = a[SEG_TAIL_WH] + e0 + b[SEG_HEAD_WH]
             out[SEG_DUR] = dur
@@ -954,7 +960,7 @@ def _seg_join(kd: Any, t: int, a: Any, b: Any, out: Any) -> None:
                 out[f] = b[f]
     elif b_chargers == 0.0:
         # b joins a's body.
-        dur, warp, early, late = _tw_join_at(a, SEG_BODY_DUR, d, b, SEG_DUR)
+        dur, warp, early, late = _tw_join_at(a, _I(SEG_BODY_DUR), d, b, _I(SEG_DUR))
         tail_wh = a[SEG_TAIL_WH] + e0 + b[SEG_TAIL_WH]
         for f in range(SEG_DUR, SEG_LATE + 1):
             out[f] = a[f]
@@ -1093,14 +1099,14 @@ def _refresh_segments(kd: Any, st: Any, r: int) -> None:
     first_charger = kd.first_charger
     cur = st.seg_buf[0]
     node = st.seg_buf[1]
-    _seg_depot(kd, t, True, cur)
+    _seg_depot(kd, t, _B(True), cur)
     for p in range(n):
         v = route[p]
         _seg_node(kd, v, node)
         _seg_join(kd, t, cur, node, cur)
         if v < first_charger:
             _seg_copy(cur, st.fwd[v])
-    _seg_depot(kd, t, False, cur)
+    _seg_depot(kd, t, _B(False), cur)
     for p in range(n - 1, -1, -1):
         v = route[p]
         _seg_node(kd, v, node)
@@ -1133,7 +1139,7 @@ def _seg_prefix(kd: Any, route: Any, t: int, p: int, fwd: Any, out: Any) -> bool
     if p - q > 2:
         return False
     if q < 0:
-        _seg_depot(kd, t, True, out)
+        _seg_depot(kd, t, _B(True), out)
     else:
         _seg_copy(fwd[route[q]], out)
     if q < p:
@@ -1155,7 +1161,7 @@ def _seg_suffix(kd: Any, route: Any, n: int, t: int, p: int, bwd: Any, out: Any)
     if q - p > 2:
         return False
     if q >= n:
-        _seg_depot(kd, t, False, out)
+        _seg_depot(kd, t, _B(False), out)
     else:
         _seg_copy(bwd[route[q]], out)
     if q > p:
@@ -1461,7 +1467,7 @@ def _alone_verdict(kd: Any, st: Any, ru: int, pu: int, r: int, light: bool) -> i
     if light:
         return _better(
             _lt_tails(kd, st, ru, tu, pu, ru, pu + 1),
-            _lt_moved(kd, st, ru, t, pu, 1, r, 0),
+            _lt_moved(kd, st, ru, t, pu, _I(1), r, _I(0)),
             st.costs[ru] + st.costs[r],
         )
     route_u = st.routes[ru]
@@ -1472,12 +1478,12 @@ def _alone_verdict(kd: Any, st: Any, ru: int, pu: int, r: int, light: bool) -> i
     cost_a = np.nan
     if _seg_tails(kd, route_u, tu, pu, route_u, lu, pu + 1, st.fwd, st.bwd, sa, tmp):
         cost_a = _seg_cost(kd, tu, lu - 1, sa, st.penalties, st.out_a)
-    _seg_depot(kd, t, True, sb)
+    _seg_depot(kd, t, _B(True), sb)
     _seg_node(kd, route_u[pu], tmp)
     _seg_join(kd, t, sb, tmp, sb)
-    _seg_depot(kd, t, False, tmp)
+    _seg_depot(kd, t, _B(False), tmp)
     _seg_join(kd, t, sb, tmp, sb)
-    cost_b = _seg_cost(kd, t, 1, sb, st.penalties, st.out_a)
+    cost_b = _seg_cost(kd, t, _I(1), sb, st.penalties, st.out_a)
     return _better(cost_a, cost_b, st.costs[ru] + st.costs[r])
 
 
@@ -1704,14 +1710,14 @@ def _try(kd: Any, st: Any, ra: int, la: int, rb: int, lb: int, bound: bool) -> b
             return False
     old = st.costs[ra]
     ta = st.types[ra]
-    evaluate_route(kd, ta, st.buf_a, la, st.energies, False, st.out_a, st.charges)
+    evaluate_route(kd, ta, st.buf_a, la, st.energies, _B(False), st.out_a, st.charges)
     new_a = penalised_cost(kd, ta, la, st.out_a, st.penalties)
     new = new_a
     new_b = 0.0
     if two:
         old += st.costs[rb]
         tb = st.types[rb]
-        evaluate_route(kd, tb, st.buf_b, lb, st.energies, False, st.out_b, st.charges)
+        evaluate_route(kd, tb, st.buf_b, lb, st.energies, _B(False), st.out_b, st.charges)
         new_b = penalised_cost(kd, tb, lb, st.out_b, st.penalties)
         new += new_b
     if new < old - 1e-9 * max(1.0, abs(old)):
@@ -1839,13 +1845,13 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
                     if concat and _relocate_verdict(kd, st, ru, pu, seg, rv, at, light) == 0:
                         continue
                     if not built:
-                        la = 0
+                        la = _I(0)
                         for p in range(lu):
                             if p < pu or p >= pu + seg:
                                 buf_a[la] = route_u[p]
                                 la += 1
                         built = True
-                    lb = 0
+                    lb = _I(0)
                     for p in range(at):
                         buf_b[lb] = route_v[p]
                         lb += 1
@@ -1855,7 +1861,7 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
                     for p in range(at, lv):
                         buf_b[lb] = route_v[p]
                         lb += 1
-                    if _try(kd, st, ru, la, rv, lb, False):
+                    if _try(kd, st, ru, la, rv, lb, _B(False)):
                         return True
             # Swap u and v.
             a_v = _node(kd, st, rv, pv - 1)
@@ -1882,7 +1888,7 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
                 for p in range(lv):
                     buf_b[p] = route_v[p]
                 buf_b[pv] = u
-                if _try(kd, st, ru, lu, rv, lv, False):
+                if _try(kd, st, ru, lu, rv, lv, _B(False)):
                     return True
             # 2-opt*: exchange the tails after u and after v, then from u and from v.
             # (O(1) bounds need both routes to share a depot; otherwise count the arcs.)
@@ -1950,7 +1956,7 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
                                 buf_b[lr] = route_u[p]
                                 lr += 1
                         built = True
-                    la = 0
+                    la = _I(0)
                     for p in range(at):
                         buf_a[la] = buf_b[p]
                         la += 1
@@ -1960,7 +1966,7 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
                     for p in range(at, lr):
                         buf_a[la] = buf_b[p]
                         la += 1
-                    if _try(kd, st, ru, la, -1, 0, False):
+                    if _try(kd, st, ru, la, _I(-1), _I(0), _B(False)):
                         return True
             # 2-opt: reverse the stretch between u and v (its distance in O(stretch)).
             i = min(pu, pv)
@@ -1980,14 +1986,14 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
                     buf_a[p] = route_u[p]
                 for p in range(i, j + 1):
                     buf_a[p] = route_u[i + j - p]
-                if _try(kd, st, ru, lu, -1, 0, filtered):
+                if _try(kd, st, ru, lu, _I(-1), _I(0), filtered):
                     return True
             # Exchange u and v.
             for p in range(lu):
                 buf_a[p] = route_u[p]
             buf_a[pu] = route_u[pv]
             buf_a[pv] = route_u[pu]
-            if _try(kd, st, ru, lu, -1, 0, filtered):
+            if _try(kd, st, ru, lu, _I(-1), _I(0), filtered):
                 return True
     # Move u to an empty route (a vehicle not used yet), unless neither route changed.
     if lu > 1:
@@ -2002,13 +2008,13 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
                     continue
                 if concat_u and _alone_verdict(kd, st, ru, pu, r, light_u) == 0:
                     continue
-                la = 0
+                la = _I(0)
                 for p in range(lu):
                     if p != pu:
                         buf_a[la] = route_u[p]
                         la += 1
                 buf_b[0] = u
-                if _try(kd, st, ru, la, r, 1, False):
+                if _try(kd, st, ru, la, r, _I(1), _B(False)):
                     return True
     return False
 
@@ -2017,7 +2023,7 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
 def _try_not_worse(kd: Any, st: Any, r: int, n: int) -> bool:
     """Applies the new route ``buf_a[:n]`` for route ``r`` unless it costs more."""
     t = st.types[r]
-    evaluate_route(kd, t, st.buf_a, n, st.energies, False, st.out_a, st.charges)
+    evaluate_route(kd, t, st.buf_a, n, st.energies, _B(False), st.out_a, st.charges)
     new = penalised_cost(kd, t, n, st.out_a, st.penalties)
     old = st.costs[r]
     if new <= old + 1e-9 * max(1.0, abs(old)):
@@ -2073,7 +2079,7 @@ def _best_charger_spot(
             buf[q] = c
             for j in range(q, m):
                 buf[j + 1] = rest[j]
-            evaluate_route(kd, t, buf, m + 1, st.energies, False, st.out_a, st.charges)
+            evaluate_route(kd, t, buf, m + 1, st.energies, _B(False), st.out_a, st.charges)
             cost = penalised_cost(kd, t, m + 1, st.out_a, st.penalties)
             if cost < best:
                 best = cost
@@ -2100,12 +2106,12 @@ def _insert_best_charger(kd: Any, st: Any, near_chargers: Any, r: int) -> bool:
     route = st.routes[r]
     base = st.costs[r]
     q, c = _best_charger_spot(
-        kd, st, near_chargers, st.types[r], route, n, -1, -1, 0.0, np.inf, base - 1e-9
+        kd, st, near_chargers, st.types[r], route, n, _I(-1), _I(-1), 0.0, np.inf, base - 1e-9
     )
     if q < 0:
         return False
     _insert_spot(st, route, n, q, c)
-    return _try(kd, st, r, n + 1, -1, 0, False)
+    return _try(kd, st, r, n + 1, _I(-1), _I(0), _B(False))
 
 
 @njit(cache=True)
@@ -2124,7 +2130,7 @@ def _relocate_charger(kd: Any, st: Any, near_chargers: Any, r: int, p: int, boun
     dist = kd.dist
     v = route[p]
     rest = st.buf_b
-    m = 0
+    m = _I(0)
     for q in range(n):
         if q != p:
             rest[m] = route[q]
@@ -2141,7 +2147,7 @@ def _relocate_charger(kd: Any, st: Any, near_chargers: Any, r: int, p: int, boun
     if q < 0:
         return False
     _insert_spot(st, rest, m, q, c)
-    return _try(kd, st, r, n, -1, 0, False)
+    return _try(kd, st, r, n, _I(-1), _I(0), _B(False))
 
 
 @njit(cache=True)
@@ -2154,13 +2160,13 @@ def _charger_moves(kd: Any, st: Any, near_chargers: Any, r: int, bound: bool) ->
     first_charger = kd.first_charger
     buf = st.buf_a
     if kd.type_electric[t] == 0:
-        la = 0
+        la = _I(0)
         for p in range(n):
             if route[p] < first_charger:
                 buf[la] = route[p]
                 la += 1
         if la < n:
-            return _try(kd, st, r, la, -1, 0, bound)
+            return _try(kd, st, r, la, _I(-1), _I(0), bound)
         return False
     depot = kd.type_depot[t]
     width = near_chargers.shape[1]
@@ -2168,7 +2174,7 @@ def _charger_moves(kd: Any, st: Any, near_chargers: Any, r: int, bound: bool) ->
         v = route[p]
         if v < first_charger:
             continue
-        la = 0
+        la = _I(0)
         for q in range(n):
             if q != p:
                 buf[la] = route[q]
@@ -2177,7 +2183,7 @@ def _charger_moves(kd: Any, st: Any, near_chargers: Any, r: int, bound: bool) ->
             # A second stop in a row at the same charger: drop it unless that costs more.
             if _try_not_worse(kd, st, r, la):
                 return True
-        elif _try(kd, st, r, la, -1, 0, bound):
+        elif _try(kd, st, r, la, _I(-1), _I(0), bound):
             return True
         prev = route[p - 1] if p else depot
         nxt = route[p + 1] if p + 1 < n else depot
@@ -2197,7 +2203,7 @@ def _charger_moves(kd: Any, st: Any, near_chargers: Any, r: int, bound: bool) ->
             for q in range(n):
                 buf[q] = route[q]
             buf[p] = c
-            if _try(kd, st, r, n, -1, 0, bound):
+            if _try(kd, st, r, n, _I(-1), _I(0), bound):
                 return True
         if _relocate_charger(kd, st, near_chargers, r, p, bound):
             return True
@@ -2210,7 +2216,7 @@ def _charger_moves(kd: Any, st: Any, near_chargers: Any, r: int, bound: bool) ->
 def _empty_route(kd: Any, st: Any, r: int, t: int) -> None:
     st.lens[r] = 0
     st.types[r] = t
-    evaluate_route(kd, t, st.buf_a, 0, st.energies, False, st.out_a, st.charges)
+    evaluate_route(kd, t, st.buf_a, _I(0), st.energies, _B(False), st.out_a, st.charges)
     for f in range(NUM_FIELDS):
         st.evals[r, f] = st.out_a[f]
     st.costs[r] = 0.0
@@ -2248,7 +2254,7 @@ def ensure_spare_routes(kd: Any, st: Any) -> int:
         need += max(left[t], 0)
     if need > st.routes.shape[0]:
         return -1
-    k = 0
+    k = _I(0)
     for r in range(nr):
         t = st.types[r]
         if st.lens[r] == 0:
