@@ -3,13 +3,16 @@
 Usage (from the repository root)::
 
     python benchmarks/segments.py [--repeats 3] [--scale 1.0] [--shared PATH] [--filter TEXT ...]
+        [--min-stops N ...]
 
 The local search judges moves from route segments before simulating them
 (``LocalSearch.concatenation``, ``evfleet.routing.kernels.SEGMENTS_*``):
 
 * ``no-charging`` (the default): routes without charging stops, from light segments;
 * ``all``: also routes with charging stops, from full segments, where they can;
-* ``off``: every move is simulated.
+* ``off``: every move is simulated;
+* ``all>=N`` (``--min-stops N``): ``all`` for routes with charging stops of at least N
+  stops (``LocalSearch.charging_min_stops``), shorter ones simulated.
 
 Segments only refuse moves that cannot help, so the search takes the same steps in every
 mode: each instance is solved for a fixed number of iterations (seed 1) in each mode and
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -37,6 +41,8 @@ CASES: list[tuple[str, dict[str, str], int]] = [
     ("evrptw-schneider/r202_21.txt", {"recharge": "partial"}, 300),
     ("evrp-wcci2020/X-n143-k7.evrp", {}, 300),
     ("evrp-nl-montoya/tc1c40s5cf1.xml", {}, 300),
+    # benchmarks/scale.py's generated city: 1,000 customers, routes of about 28 stops.
+    ("generated:1000", {}, 400),
 ]
 
 
@@ -48,6 +54,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--shared", default=str(DEFAULT_SHARED))
     parser.add_argument("--filter", nargs="*", default=[], help="only names containing one")
+    parser.add_argument(
+        "--min-stops",
+        type=int,
+        nargs="*",
+        default=[],
+        help="also time SEGMENTS_ALL with LocalSearch.charging_min_stops = N (mode all>=N)",
+    )
     args = parser.parse_args(argv)
 
     from evfleet.io.instances import read_instance
@@ -56,32 +69,45 @@ def main(argv: list[str] | None = None) -> int:
     from evfleet.routing.solve import solve
 
     shared = Path(args.shared)
+    # label -> (LocalSearch.concatenation, LocalSearch.charging_min_stops)
     modes = {
-        "no-charging": kernels.SEGMENTS_NO_CHARGING,
-        "all": kernels.SEGMENTS_ALL,
-        "off": kernels.SEGMENTS_OFF,
+        "off": (kernels.SEGMENTS_OFF, 0),
+        "no-charging": (kernels.SEGMENTS_NO_CHARGING, 0),
+        "all": (kernels.SEGMENTS_ALL, 0),
     }
+    for n in args.min_stops:
+        modes[f"all>={n}"] = (kernels.SEGMENTS_ALL, n)
     print(f"{platform.machine()}, {platform.python_version()}; compiling (small solve)...")
     solve(read_instance(shared / "evrptw-schneider" / "c101C5.txt"), max_iterations=5)
+    judged = [m for m in modes if m != "off"]
     header = (
         f"{'instance':34} {'iters':>5} "
         + " ".join(f"{m + ' s':>13}" for m in modes)
-        + f" {'off/no-charging':>16} {'off/all':>8}  same plans"
+        + " "
+        + " ".join(f"{'off/' + m:>16}" for m in judged)
+        + "  same plans"
     )
     print(header)
     print("-" * len(header))
-    original = LocalSearch.concatenation
+    original = (LocalSearch.concatenation, LocalSearch.charging_min_stops)
     try:
         for name, options, iterations in CASES:
             if args.filter and not any(f in name for f in args.filter):
                 continue
-            problem = read_instance(shared / name, **options)
+            if name.startswith("generated:"):
+                sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
+                from scale import generate
+
+                problem = generate(int(name.split(":")[1]))
+            else:
+                problem = read_instance(shared / name, **options)
             iterations = max(1, round(iterations * args.scale))
             times: dict[str, list[float]] = {m: [] for m in modes}
             plans = {}
             for _ in range(args.repeats):
-                for mode, value in modes.items():
+                for mode, (value, min_stops) in modes.items():
                     LocalSearch.concatenation = value
+                    LocalSearch.charging_min_stops = min_stops
                     started = time.perf_counter()
                     solution = solve(problem, time_limit_s=3600, seed=1, max_iterations=iterations)
                     times[mode].append(time.perf_counter() - started)
@@ -91,12 +117,13 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{name:34} {iterations:>5} "
                 + " ".join(f"{best[m]:>13.2f}" for m in modes)
-                + f" {best['off'] / best['no-charging']:>16.2f}"
-                + f" {best['off'] / best['all']:>8.2f}  {'yes' if same else 'NO'}",
+                + " "
+                + " ".join(f"{best['off'] / best[m]:>16.2f}" for m in judged)
+                + f"  {'yes' if same else 'NO'}",
                 flush=True,
             )
     finally:
-        LocalSearch.concatenation = original
+        LocalSearch.concatenation, LocalSearch.charging_min_stops = original
     return 0
 
 

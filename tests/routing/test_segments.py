@@ -24,30 +24,32 @@ from evfleet.routing.plan import Penalties, Plan
 from evfleet.routing.solve import solve
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "benchmarks"
-MODES = (kernels.SEGMENTS_ALL, kernels.SEGMENTS_NO_CHARGING, kernels.SEGMENTS_OFF)
+# (LocalSearch.concatenation, LocalSearch.charging_min_stops): every route judged that
+# segments can judge, the default, routes without charging stops only, none.
+MODES = (
+    (kernels.SEGMENTS_ALL, 0),
+    (LocalSearch.concatenation, LocalSearch.charging_min_stops),
+    (kernels.SEGMENTS_NO_CHARGING, 0),
+    (kernels.SEGMENTS_OFF, 0),
+)
 
 
-def _segment(kd: kernels.KernelData, t: int, stops: list[int]) -> np.ndarray:
+def _segment(kd: kernels.KernelData, t: int, stops: list[int]) -> tuple[float, ...]:
     """The segment of ``stops`` joined one stop at a time."""
-    seg = np.zeros(kernels.NUM_SEG)
-    node = np.zeros(kernels.NUM_SEG)
-    kernels._seg_node(kd, stops[0], seg)
+    seg = kernels._seg_node(kd, stops[0])
     for v in stops[1:]:
-        kernels._seg_node(kd, v, node)
-        kernels._seg_join(kd, t, seg, node, seg)
+        seg = kernels._seg_join(kd, t, seg, kernels._seg_node(kd, v))
     return seg
 
 
-def _depot(kd: kernels.KernelData, t: int, start: bool) -> np.ndarray:
-    seg = np.zeros(kernels.NUM_SEG)
-    kernels._seg_depot(kd, t, start, seg)
-    return seg
+def _depot(kd: kernels.KernelData, t: int, start: bool) -> tuple[float, ...]:
+    return kernels._seg_depot(kd, t, start)
 
 
-def _joined(kd: kernels.KernelData, t: int, *segments: np.ndarray) -> np.ndarray:
-    out = segments[0].copy()
+def _joined(kd: kernels.KernelData, t: int, *segments: tuple[float, ...]) -> tuple[float, ...]:
+    out = segments[0]
     for seg in segments[1:]:
-        kernels._seg_join(kd, t, out, seg, out)
+        out = kernels._seg_join(kd, t, out, seg)
     return out
 
 
@@ -172,6 +174,61 @@ def test_light_segments_cost_as_the_simulation(problem: Problem, seed: int) -> N
         )
 
 
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(min_clients=2, max_clients=10), st.booleans(), st.integers(0, 2**32 - 1))
+def test_full_segments_cost_as_the_simulation(problem: Problem, load_free: bool, seed: int) -> None:
+    """Routes with charging stops, judged from full segments held in registers: moving
+    one to three stops to another route, exchanging tails and replacing a stop give the
+    penalised costs of simulating the new routes wherever segments can tell (NaN
+    otherwise: partial recharge with two or more charging stops, load-dependent energy
+    with one, or more than two charging stops in a row at a cut)."""
+    if load_free:
+        vt = dataclasses.replace(problem.vehicle_types[0], arc_energy=None)
+        problem = dataclasses.replace(problem, vehicle_types=(vt,))
+    evaluator = Evaluator(build_engine_data(problem))
+    kd = evaluator.kernel_data
+    rng = random.Random(seed)
+    plan = _random_plan(evaluator, rng)
+    search = LocalSearch(plan, rng)
+    state = search._load(plan, Penalties(time_warp=1.5, load=2.0, energy=0.5))
+    for r in range(len(plan.routes)):
+        kernels._refresh_segments(kd, state, r)
+
+    def check(judged: float, route: list[int]) -> None:
+        chargers = sum(1 for v in route if problem.is_charger(v))
+        if math.isnan(judged):
+            event("cannot tell")
+            return
+        event(f"told, {min(chargers, 2)}+ charging stops")
+        expected = 0.0
+        if route:
+            expected = kernels.penalised_cost(
+                kd, 0, len(route), _simulated(kd, route), state.penalties
+            )
+        assert judged == pytest.approx(expected, rel=1e-9, abs=1e-6)
+
+    routes_ = plan.routes
+    clients = [
+        (r, p) for r, route in enumerate(routes_) for p, v in enumerate(route)
+        if problem.is_client(v)
+    ]  # fmt: skip
+    for _ in range(20):
+        ru, pu = rng.choice(clients)
+        rv = rng.randrange(len(routes_))
+        a, b = routes_[ru], routes_[rv]
+        seg = rng.randint(1, min(3, len(a) - pu))
+        at = rng.randint(0, len(b))
+        check(kernels._seg_tails(kd, state, ru, 0, pu, ru, pu + seg), a[:pu] + a[pu + seg :])
+        if rv != ru:
+            moved = b[:at] + a[pu : pu + seg] + b[at:]
+            check(kernels._seg_moved(kd, state, ru, 0, pu, seg, rv, at), moved)
+        iv = rng.randint(0, len(b))
+        check(kernels._seg_tails(kd, state, ru, 0, pu, rv, iv), a[:pu] + b[iv:])
+        v = rng.choice(clients)
+        replaced = a[:pu] + [routes_[v[0]][v[1]]] + a[pu + 1 :]
+        check(kernels._seg_replaced(kd, state, ru, 0, pu, routes_[v[0]][v[1]]), replaced)
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problems(min_clients=3, max_clients=12), st.integers(0, 2**32 - 1))
 def test_local_search_is_the_same_with_and_without_segments(problem: Problem, seed: int) -> None:
@@ -180,7 +237,7 @@ def test_local_search_is_the_same_with_and_without_segments(problem: Problem, se
     stops only (the default), and without segments."""
     evaluator = Evaluator(build_engine_data(problem))
     results = []
-    for concatenation in MODES:
+    for concatenation, min_stops in MODES:
         rng = random.Random(seed)
         plan = _random_plan(evaluator, rng)
         penalties = Penalties(
@@ -188,9 +245,10 @@ def test_local_search_is_the_same_with_and_without_segments(problem: Problem, se
         )
         search = LocalSearch(plan, rng)
         search.concatenation = concatenation
+        search.charging_min_stops = min_stops
         search.run(plan, penalties)
         results.append([list(r) for r in plan.routes])
-    assert results[0] == results[1] == results[2]
+    assert all(result == results[0] for result in results)
 
 
 @pytest.mark.parametrize(
@@ -199,6 +257,8 @@ def test_local_search_is_the_same_with_and_without_segments(problem: Problem, se
         ("solomon/R201.100.8.vrptw", {"convention": "dimacs"}),
         ("evrptw-schneider/r102_21.txt", {}),
         ("evrptw-schneider/r102_21.txt", {"recharge": "partial"}),
+        # Routes of about 30 stops: the default judges those with charging stops too.
+        ("evrptw-schneider/r201_21.txt", {}),
     ],
 )
 def test_solve_plans_the_same_with_and_without_segments(
@@ -209,8 +269,9 @@ def test_solve_plans_the_same_with_and_without_segments(
     recharge, where routes with more than one are simulated."""
     problem = read_instance(SHARED / name, **options)
     plans = []
-    for concatenation in MODES:
+    for concatenation, min_stops in MODES:
         monkeypatch.setattr(LocalSearch, "concatenation", concatenation)
+        monkeypatch.setattr(LocalSearch, "charging_min_stops", min_stops)
         solution = solve(problem, time_limit_s=600, seed=3, max_iterations=150)
         plans.append((solution.routes, solution.stats["objective"]))
-    assert plans[0] == plans[1] == plans[2]
+    assert all(plan == plans[0] for plan in plans)

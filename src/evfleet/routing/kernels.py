@@ -27,9 +27,10 @@ by concatenating route segments (Vidal et al.'s forward and backward segments, s
 moves inside one route are evaluated by simulating the changed routes, O(route length).
 Both give the same verdict, so the search takes the same steps either way.
 ``SearchState.counters[CONCAT]`` says which routes are judged from segments:
-``SEGMENTS_NO_CHARGING`` (the default: routes without charging stops, from light
-segments), ``SEGMENTS_ALL`` (also routes with charging stops where
-:func:`_charging_segments` allows) or ``SEGMENTS_OFF``.
+``SEGMENTS_ALL`` (the default: routes without charging stops from light segments, and
+routes with charging stops from full segments where :func:`_charging_segments` allows
+and the route has at least ``counters[CHARGING_MIN_STOPS]`` stops),
+``SEGMENTS_NO_CHARGING`` (routes without charging stops only) or ``SEGMENTS_OFF``.
 """
 
 from __future__ import annotations
@@ -89,15 +90,19 @@ NUM_TESTED = 2
 CONCAT = 3
 """Which routes' moves are judged from segments first: ``SEGMENTS_OFF`` (none, every
 move is simulated), ``SEGMENTS_NO_CHARGING`` or ``SEGMENTS_ALL``."""
-NUM_COUNTERS = 4
+CHARGING_MIN_STOPS = 4
+"""Under ``SEGMENTS_ALL``, routes with charging stops are judged from segments only with
+at least this many stops (shorter ones are simulated faster than they are judged)."""
+NUM_COUNTERS = 5
 
 SEGMENTS_OFF = 0
 SEGMENTS_NO_CHARGING = 1
-"""Routes without charging stops only. Judging a route with charging stops from full
-segments costs more than simulating it (at a fixed number of iterations the electric
-instances took 4 to 30 % longer), while the light segments of routes without made Solomon
-C101 and R201 about 1.2 times as fast (``benchmarks/segments.py``)."""
+"""Routes without charging stops only (from light segments, which made Solomon C101 and
+R201 about 1.2 times as fast as simulating, ``benchmarks/segments.py``)."""
 SEGMENTS_ALL = 2
+"""Also routes with charging stops, from full segments held in registers, where
+:func:`_charging_segments` allows and the route is long enough
+(``CHARGING_MIN_STOPS``)."""
 
 
 # --------------------------------------------------------------------------------------
@@ -753,6 +758,10 @@ def insertion_costs(
 # a stop charges depends on the legs ahead and the waiting before the next charger, and
 # such routes are simulated, as are routes with a charging stop and load-dependent
 # energy, and diesel vans at a charger (:func:`_charging_segments`).
+#
+# Segments are tuples of ``NUM_SEG`` floats joined in registers (:func:`_seg_join`
+# returns a new one); the search keeps one forward and one backward segment per client
+# in ``SearchState.fwd`` and ``bwd`` rows (:func:`_refresh_segments`).
 SEG_DIST = 0  # m, arcs inside the segment
 SEG_DRIVE = 1  # s, driving inside the segment
 SEG_DUR = 2  # s, duration with service and waiting, from the start at the first stop
@@ -782,19 +791,22 @@ NUM_SEG = 24
 
 
 @njit(cache=True)
-def _seg_copy(src: Any, out: Any) -> None:
-    # A loop, not ``out[:] = src``: numba's slice assignment costs seconds to compile.
-    for f in range(NUM_SEG):
-        out[f] = src[f]
+def _seg_row(s: Any) -> tuple[float, ...]:
+    """The segment stored in the row ``s`` (of ``SearchState.fwd`` or ``bwd``)."""
+    return (
+        s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11],
+        s[12], s[13], s[14], s[15], s[16], s[17], s[18], s[19], s[20], s[21], s[22], s[23],
+    )  # fmt: skip
 
 
 @njit(cache=True)
-def _seg_fill(out: Any, value: float) -> None:
+def _seg_store(s: Any, out: Any) -> None:
+    """Writes the segment ``s`` into the row ``out``."""
     for f in range(NUM_SEG):
-        out[f] = value
+        out[f] = s[f]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _tw_join(
     a_dur: float,
     a_warp: float,
@@ -816,15 +828,6 @@ def _tw_join(
         a_warp + b_warp + warp,
         max(b_early - delta, a_early) - wait,
         min(b_late - delta, a_late) + warp,
-    )
-
-
-@njit(cache=True)
-def _tw_join_at(a: Any, fa: int, d: float, b: Any, fb: int) -> tuple[float, float, float, float]:
-    """:func:`_tw_join` of the time-warp data at fields ``fa`` of ``a`` and ``fb`` of
-    ``b`` (``SEG_DUR`` for the head or whole, ``SEG_BODY_DUR`` for the body)."""
-    return _tw_join(
-        a[fa], a[fa + 1], a[fa + 2], a[fa + 3], d, b[fb], b[fb + 1], b[fb + 2], b[fb + 3]
     )
 
 
@@ -878,38 +881,31 @@ def _charge_stop(
 
 
 @njit(cache=True)
-def _seg_node(kd: Any, v: int, out: Any) -> None:
+def _seg_node(kd: Any, v: int) -> tuple[float, ...]:
     """The segment of the single stop ``v`` (a client or a charger)."""
-    _seg_fill(out, 0.0)
-    out[SEG_FIRST] = v
-    out[SEG_LAST] = v
+    fv = float(v)
     if v >= kd.first_charger:
-        out[SEG_CHARGERS] = 1.0
-        out[SEG_HEAD_LAST] = -1.0
-        out[SEG_CHARGER] = v
-        out[SEG_BODY_EARLY] = -np.inf
-        out[SEG_BODY_LATE] = np.inf
-        return
-    out[SEG_DUR] = kd.service[v]
-    out[SEG_EARLY] = kd.early[v]
-    out[SEG_LATE] = kd.late[v]
-    out[SEG_LOAD] = kd.demand[v]
+        return (
+            0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, fv,
+            fv, -1.0, fv, 0.0, 0.0, 0.0, 0.0, -np.inf, np.inf, 0.0, 0.0, 0.0,
+        )  # fmt: skip
+    return (
+        0.0, 0.0, kd.service[v], 0.0, kd.early[v], kd.late[v], kd.demand[v], 0.0, 0.0, 0.0, 0.0, fv,
+        fv, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+    )  # fmt: skip
 
 
 @njit(cache=True)
-def _seg_depot(kd: Any, t: int, start: bool, out: Any) -> None:
+def _seg_depot(kd: Any, t: int, start: bool) -> tuple[float, ...]:
     """The depot of type ``t`` as the route's first stop (leaving at the type's start
     time) or last stop (back by the type's end of shift)."""
-    d = kd.type_depot[t]
-    _seg_fill(out, 0.0)
-    if start:
-        out[SEG_EARLY] = kd.type_start[t]
-        out[SEG_LATE] = kd.type_start[t]
-    else:
-        out[SEG_EARLY] = -np.inf
-        out[SEG_LATE] = kd.type_end[t]
-    out[SEG_FIRST] = d
-    out[SEG_LAST] = d
+    d = float(kd.type_depot[t])
+    early = kd.type_start[t] if start else -np.inf
+    late = kd.type_start[t] if start else kd.type_end[t]
+    return (
+        0.0, 0.0, 0.0, 0.0, early, late, 0.0, 0.0, 0.0, 0.0, 0.0, d,
+        d, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+    )  # fmt: skip
 
 
 @njit(cache=True)
@@ -921,108 +917,122 @@ def _arc_energy(kd: Any, t: int, i: int, j: int) -> tuple[float, float]:
     return kd.e0[t, i, j], (kd.e1[t, i, j] if kd.e1.shape[1] > 0 else 0.0)
 
 
-@njit(cache=True)
-def _seg_join(kd: Any, t: int, a: Any, b: Any, out: Any) -> None:
-    """``out`` = segment ``a`` followed by segment ``b`` for vehicle type ``t`` (``out``
-    may be ``a`` or ``b``)."""
+@njit(cache=True, inline="always")
+def _seg_join(kd: Any, t: int, a: Any, b: Any) -> tuple[float, ...]:
+    """Segment ``a`` followed by segment ``b`` for vehicle type ``t``."""
     i = int(a[SEG_LAST])
     j = int(b[SEG_FIRST])
     d = kd.dur[i, j]
     e0, e1 = _arc_energy(kd, t, i, j)
     a_chargers = a[SEG_CHARGERS]
     b_chargers = b[SEG_CHARGERS]
+    # Fields that only mean something with a charging stop stay 0.0 without one.
+    head_last = 0.0
+    charger = 0.0
+    head_wh = 0.0
+    body_dur = 0.0
+    body_warp = 0.0
+    body_early = 0.0
+    body_late = 0.0
+    deficit = 0.0
+    charging = 0.0
+    energy_cost = 0.0
     if a_chargers == 0.0 and b_chargers == 0.0:
-        dur, warp, early, late = _tw_join_at(a, _I(SEG_DUR), d, b, _I(SEG_DUR))
-        out[SEG_DUR] = dur
-        out[SEG_WARP] = warp
-        out[SEG_EARLY] = early
-        out[SEG_LATE] = late
-        out[SEG_TAIL_WH] = a[SEG_TAIL_WH] + e0 + b[SEG_TAIL_WH]
+        dur, warp, early, late = _tw_join(
+            a[SEG_DUR], a[SEG_WARP], a[SEG_EARLY], a[SEG_LATE],
+            d, b[SEG_DUR], b[SEG_WARP], b[SEG_EARLY], b[SEG_LATE],
+        )  # fmt: skip
+        tail_wh = a[SEG_TAIL_WH] + e0 + b[SEG_TAIL_WH]
     elif a_chargers == 0.0:
         # a joins b's head.
         if b[SEG_HEAD_LAST] < 0.0:
-            out[SEG_HEAD_LAST] = a[SEG_LAST]
-            out[SEG_HEAD_WH] = a[SEG_TAIL_WH] + e0
-            out[SEG_DUR] = a[SEG_DUR]
-            out[SEG_WARP] = a[SEG_WARP]
-            out[SEG_EARLY] = a[SEG_EARLY]
-            out[SEG_LATE] = a[SEG_LATE]
+            head_last = a[SEG_LAST]
+            head_wh = a[SEG_TAIL_WH] + e0
+            dur, warp, early, late = a[SEG_DUR], a[SEG_WARP], a[SEG_EARLY], a[SEG_LATE]
         else:
-            dur, warp, early, late = _tw_join_at(a, _I(SEG_DUR), d, b, _I(SEG_DUR))
-            out[SEG_HEAD_LAST] = b[SEG_HEAD_LAST]
-            out[SEG_HEAD_WH] = a[SEG_TAIL_WH] + e0 + b[SEG_HEAD_WH]
-            out[SEG_DUR] = dur
-            out[SEG_WARP] = warp
-            out[SEG_EARLY] = early
-            out[SEG_LATE] = late
-        for f in range(SEG_CHARGER, NUM_SEG):
-            if f != SEG_HEAD_WH:
-                out[f] = b[f]
-    elif b_chargers == 0.0:
-        # b joins a's body.
-        dur, warp, early, late = _tw_join_at(a, _I(SEG_BODY_DUR), d, b, _I(SEG_DUR))
-        tail_wh = a[SEG_TAIL_WH] + e0 + b[SEG_TAIL_WH]
-        for f in range(SEG_DUR, SEG_LATE + 1):
-            out[f] = a[f]
-        for f in range(SEG_HEAD_LAST, NUM_SEG):
-            out[f] = a[f]
-        out[SEG_TAIL_WH] = tail_wh
-        out[SEG_BODY_DUR] = dur
-        out[SEG_BODY_WARP] = warp
-        out[SEG_BODY_EARLY] = early
-        out[SEG_BODY_LATE] = late
-    else:
-        # a's body, b's head, b's first charging stop (settled now), b's body.
-        dur = a[SEG_BODY_DUR]
-        warp = a[SEG_BODY_WARP]
-        early = a[SEG_BODY_EARLY]
-        late = a[SEG_BODY_LATE]
-        c = int(b[SEG_CHARGER])
-        used = a[SEG_TAIL_WH] + e0
-        if b[SEG_HEAD_LAST] >= 0.0:
             dur, warp, early, late = _tw_join(
-                dur, warp, early, late, d, b[SEG_DUR], b[SEG_WARP], b[SEG_EARLY], b[SEG_LATE]
+                a[SEG_DUR], a[SEG_WARP], a[SEG_EARLY], a[SEG_LATE],
+                d, b[SEG_DUR], b[SEG_WARP], b[SEG_EARLY], b[SEG_LATE],
+            )  # fmt: skip
+            head_last = b[SEG_HEAD_LAST]
+            head_wh = a[SEG_TAIL_WH] + e0 + b[SEG_HEAD_WH]
+        charger = b[SEG_CHARGER]
+        tail_wh = b[SEG_TAIL_WH]
+        body_dur, body_warp = b[SEG_BODY_DUR], b[SEG_BODY_WARP]
+        body_early, body_late = b[SEG_BODY_EARLY], b[SEG_BODY_LATE]
+        deficit, charging, energy_cost = b[SEG_DEFICIT], b[SEG_CHARGING], b[SEG_ENERGY_COST]
+    else:
+        dur, warp, early, late = a[SEG_DUR], a[SEG_WARP], a[SEG_EARLY], a[SEG_LATE]
+        head_last, charger, head_wh = a[SEG_HEAD_LAST], a[SEG_CHARGER], a[SEG_HEAD_WH]
+        deficit, charging, energy_cost = a[SEG_DEFICIT], a[SEG_CHARGING], a[SEG_ENERGY_COST]
+        if b_chargers == 0.0:
+            # b joins a's body.
+            body_dur, body_warp, body_early, body_late = _tw_join(
+                a[SEG_BODY_DUR], a[SEG_BODY_WARP], a[SEG_BODY_EARLY], a[SEG_BODY_LATE],
+                d, b[SEG_DUR], b[SEG_WARP], b[SEG_EARLY], b[SEG_LATE],
+            )  # fmt: skip
+            tail_wh = a[SEG_TAIL_WH] + e0 + b[SEG_TAIL_WH]
+        else:
+            # a's body, b's head, b's first charging stop (settled now), b's body.
+            body_dur, body_warp = a[SEG_BODY_DUR], a[SEG_BODY_WARP]
+            body_early, body_late = a[SEG_BODY_EARLY], a[SEG_BODY_LATE]
+            c = int(b[SEG_CHARGER])
+            used = a[SEG_TAIL_WH] + e0
+            if b[SEG_HEAD_LAST] >= 0.0:
+                body_dur, body_warp, body_early, body_late = _tw_join(
+                    body_dur, body_warp, body_early, body_late,
+                    d, b[SEG_DUR], b[SEG_WARP], b[SEG_EARLY], b[SEG_LATE],
+                )  # fmt: skip
+                used += b[SEG_HEAD_WH]
+                d = kd.dur[int(b[SEG_HEAD_LAST]), c]
+            c_dur, c_warp, c_early, c_late, c_deficit, ct, cost, _ = _charge_stop(
+                kd, t, c, used, kd.type_battery[t], np.inf
             )
-            used += b[SEG_HEAD_WH]
-            d = kd.dur[int(b[SEG_HEAD_LAST]), c]
-        c_dur, c_warp, c_early, c_late, deficit, ct, cost, _ = _charge_stop(
-            kd, t, c, used, kd.type_battery[t], np.inf
-        )
-        dur, warp, early, late = _tw_join(dur, warp, early, late, d, c_dur, c_warp, c_early, c_late)
-        dur, warp, early, late = _tw_join(
-            dur,
-            warp,
-            early,
-            late,
-            0.0,
-            b[SEG_BODY_DUR],
-            b[SEG_BODY_WARP],
-            b[SEG_BODY_EARLY],
-            b[SEG_BODY_LATE],
-        )
-        for f in range(SEG_DUR, SEG_LATE + 1):
-            out[f] = a[f]
-        out[SEG_HEAD_LAST] = a[SEG_HEAD_LAST]
-        out[SEG_CHARGER] = a[SEG_CHARGER]
-        out[SEG_HEAD_WH] = a[SEG_HEAD_WH]
-        out[SEG_TAIL_WH] = b[SEG_TAIL_WH]
-        out[SEG_BODY_DUR] = dur
-        out[SEG_BODY_WARP] = warp
-        out[SEG_BODY_EARLY] = early
-        out[SEG_BODY_LATE] = late
-        out[SEG_DEFICIT] = a[SEG_DEFICIT] + deficit + b[SEG_DEFICIT]
-        out[SEG_CHARGING] = a[SEG_CHARGING] + ct + b[SEG_CHARGING]
-        out[SEG_ENERGY_COST] = a[SEG_ENERGY_COST] + cost + b[SEG_ENERGY_COST]
+            body_dur, body_warp, body_early, body_late = _tw_join(
+                body_dur, body_warp, body_early, body_late, d, c_dur, c_warp, c_early, c_late
+            )
+            body_dur, body_warp, body_early, body_late = _tw_join(
+                body_dur, body_warp, body_early, body_late,
+                0.0, b[SEG_BODY_DUR], b[SEG_BODY_WARP], b[SEG_BODY_EARLY], b[SEG_BODY_LATE],
+            )  # fmt: skip
+            tail_wh = b[SEG_TAIL_WH]
+            deficit = deficit + c_deficit + b[SEG_DEFICIT]
+            charging = charging + ct + b[SEG_CHARGING]
+            energy_cost = energy_cost + cost + b[SEG_ENERGY_COST]
     b_load = b[SEG_LOAD]
-    out[SEG_E1W] = a[SEG_E1W] + (a[SEG_E1S] + e1) * b_load + b[SEG_E1W]
-    out[SEG_E1S] = a[SEG_E1S] + e1 + b[SEG_E1S]
-    out[SEG_E0] = a[SEG_E0] + e0 + b[SEG_E0]
-    out[SEG_LOAD] = a[SEG_LOAD] + b_load
-    out[SEG_DIST] = a[SEG_DIST] + kd.dist[i, j] + b[SEG_DIST]
-    out[SEG_DRIVE] = a[SEG_DRIVE] + kd.dur[i, j] + b[SEG_DRIVE]
-    out[SEG_CHARGERS] = a_chargers + b_chargers
-    out[SEG_FIRST] = a[SEG_FIRST]
-    out[SEG_LAST] = b[SEG_LAST]
+    return (
+        a[SEG_DIST] + kd.dist[i, j] + b[SEG_DIST],
+        a[SEG_DRIVE] + kd.dur[i, j] + b[SEG_DRIVE],
+        dur,
+        warp,
+        early,
+        late,
+        a[SEG_LOAD] + b_load,
+        a[SEG_E0] + e0 + b[SEG_E0],
+        a[SEG_E1S] + e1 + b[SEG_E1S],
+        a[SEG_E1W] + (a[SEG_E1S] + e1) * b_load + b[SEG_E1W],
+        a_chargers + b_chargers,
+        a[SEG_FIRST],
+        b[SEG_LAST],
+        head_last,
+        charger,
+        head_wh,
+        tail_wh,
+        body_dur,
+        body_warp,
+        body_early,
+        body_late,
+        deficit,
+        charging,
+        energy_cost,
+    )
+
+
+@njit(cache=True)
+def _seg_join_called(kd: Any, t: int, a: Any, b: Any) -> tuple[float, ...]:
+    """:func:`_seg_join` as a call, for the paths that are not hot (refreshing a route's
+    segments, charging stops at a cut): inlining it everywhere costs compile time."""
+    return _seg_join(kd, t, a, b)
 
 
 @njit(cache=True)
@@ -1097,79 +1107,73 @@ def _refresh_segments(kd: Any, st: Any, r: int) -> None:
     n = st.lens[r]
     route = st.routes[r]
     first_charger = kd.first_charger
-    cur = st.seg_buf[0]
-    node = st.seg_buf[1]
-    _seg_depot(kd, t, _B(True), cur)
+    cur = _seg_depot(kd, t, _B(True))
     for p in range(n):
         v = route[p]
-        _seg_node(kd, v, node)
-        _seg_join(kd, t, cur, node, cur)
+        cur = _seg_join_called(kd, t, cur, _seg_node(kd, v))
         if v < first_charger:
-            _seg_copy(cur, st.fwd[v])
-    _seg_depot(kd, t, _B(False), cur)
+            _seg_store(cur, st.fwd[v])
+    cur = _seg_depot(kd, t, _B(False))
     for p in range(n - 1, -1, -1):
         v = route[p]
-        _seg_node(kd, v, node)
-        _seg_join(kd, t, node, cur, cur)
+        cur = _seg_join_called(kd, t, _seg_node(kd, v), cur)
         if v < first_charger:
-            _seg_copy(cur, st.bwd[v])
+            _seg_store(cur, st.bwd[v])
     st.seg_stamps[r] = st.stamps[r]
 
 
 @njit(cache=True)
-def _judged(kd: Any, t: int, chargers: float, mode: int) -> bool:
-    """Whether the moves of a route of type ``t`` with ``chargers`` charging stops are
-    judged from segments before any simulation (``mode``: ``counters[CONCAT]``)."""
+def _judged(kd: Any, st: Any, r: int) -> bool:
+    """Whether the moves of route ``r`` are judged from segments before any simulation
+    (``counters[CONCAT]`` and ``counters[CHARGING_MIN_STOPS]``)."""
+    mode = st.counters[CONCAT]
     if mode == SEGMENTS_OFF:
         return False
+    chargers = float(st.chargers[r])
     if chargers == 0.0:
         return True
-    return mode == SEGMENTS_ALL and _charging_segments(kd, t, chargers)
+    return (
+        mode == SEGMENTS_ALL
+        and st.lens[r] >= st.counters[CHARGING_MIN_STOPS]
+        and _charging_segments(kd, st.types[r], chargers)
+    )
 
 
 @njit(cache=True)
-def _seg_prefix(kd: Any, route: Any, t: int, p: int, fwd: Any, out: Any) -> bool:
-    """``out`` = depot to stop ``p`` of ``route`` (just the depot for ``p`` = -1).
+def _seg_prefix(kd: Any, st: Any, r: int, t: int, p: int) -> tuple[bool, tuple[float, ...]]:
+    """Depot to stop ``p`` of route ``r`` (just the depot for ``p`` = -1), and whether it
+    could be told.
 
     Segments are kept for clients only: charging stops at the end are joined on; False
     (cannot tell) after more than two in a row."""
+    route = st.routes[r]
     q = p
     while q >= 0 and route[q] >= kd.first_charger:
         q -= 1
+    s = _seg_depot(kd, t, _B(True)) if q < 0 else _seg_row(st.fwd[route[q]])
     if p - q > 2:
-        return False
-    if q < 0:
-        _seg_depot(kd, t, _B(True), out)
-    else:
-        _seg_copy(fwd[route[q]], out)
-    if q < p:
-        node = np.empty(NUM_SEG)
-        for j in range(q + 1, p + 1):
-            _seg_node(kd, route[j], node)
-            _seg_join(kd, t, out, node, out)
-    return True
+        return False, s
+    for j in range(q + 1, p + 1):
+        s = _seg_join_called(kd, t, s, _seg_node(kd, route[j]))
+    return True, s
 
 
 @njit(cache=True)
-def _seg_suffix(kd: Any, route: Any, n: int, t: int, p: int, bwd: Any, out: Any) -> bool:
-    """``out`` = stop ``p`` of ``route`` (``n`` stops) to the depot (just the depot for
-    ``p`` = ``n``); charging stops at the start are joined on as in
+def _seg_suffix(kd: Any, st: Any, r: int, t: int, p: int) -> tuple[bool, tuple[float, ...]]:
+    """Stop ``p`` of route ``r`` to the depot (just the depot for ``p`` = its length),
+    and whether it could be told; charging stops at the start are joined on as in
     :func:`_seg_prefix`."""
+    route = st.routes[r]
+    n = st.lens[r]
     q = p
     while q < n and route[q] >= kd.first_charger:
         q += 1
+    s = _seg_depot(kd, t, _B(False)) if q >= n else _seg_row(st.bwd[route[q]])
     if q - p > 2:
-        return False
-    if q >= n:
-        _seg_depot(kd, t, _B(False), out)
-    else:
-        _seg_copy(bwd[route[q]], out)
-    if q > p:
-        node = np.empty(NUM_SEG)
-        for j in range(q - 1, p - 1, -1):
-            _seg_node(kd, route[j], node)
-            _seg_join(kd, t, node, out, out)
-    return True
+        return False, s
+    for j in range(q - 1, p - 1, -1):
+        s = _seg_join_called(kd, t, _seg_node(kd, route[j]), s)
+    return True, s
 
 
 @njit(cache=True)
@@ -1185,51 +1189,54 @@ def _seg_cost(kd: Any, t: int, n: int, s: Any, penalties: Any, out: Any) -> floa
 
 
 @njit(cache=True)
-def _seg_replaced(
-    kd: Any, route: Any, n: int, t: int, p: int, v: int, fwd: Any, bwd: Any, out: Any, tmp: Any
-) -> bool:
-    """``out`` = ``route`` (``n`` stops) with stop ``p`` replaced by ``v``; False where
-    :func:`_seg_prefix` or :func:`_seg_suffix` cannot tell."""
-    if not _seg_prefix(kd, route, t, p - 1, fwd, out):
-        return False
-    _seg_node(kd, v, tmp)
-    _seg_join(kd, t, out, tmp, out)
-    if not _seg_suffix(kd, route, n, t, p + 1, bwd, tmp):
-        return False
-    _seg_join(kd, t, out, tmp, out)
-    return True
+def _seg_moved(kd: Any, st: Any, r: int, t: int, pu: int, seg: int, rv: int, at: int) -> float:
+    """Penalised cost of route ``rv`` (type ``t``) with stops ``pu .. pu + seg - 1`` of
+    route ``r`` put before its stop ``at``, from segments; NaN where they cannot tell."""
+    ok, s = _seg_prefix(kd, st, rv, t, at - 1)
+    if not ok:
+        return np.nan
+    for p in range(pu, pu + seg):
+        s = _seg_join(kd, t, s, _seg_node(kd, st.routes[r, p]))
+    ok, b = _seg_suffix(kd, st, rv, t, at)
+    if not ok:
+        return np.nan
+    s = _seg_join(kd, t, s, b)
+    return _seg_cost(kd, t, st.lens[rv] + seg, s, st.penalties, st.out_a)
 
 
 @njit(cache=True)
-def _seg_tails(
-    kd: Any,
-    ru: Any,
-    t: int,
-    iu: int,
-    rv: Any,
-    nv: int,
-    iv: int,
-    fwd: Any,
-    bwd: Any,
-    out: Any,
-    tmp: Any,
-) -> bool:
-    """``out`` = ``ru[:iu]`` followed by ``rv[iv:nv]`` (one vehicle type ``t``; ``ru`` and
-    ``rv`` may be the same route, for taking a stretch out); False where
-    :func:`_seg_prefix` or :func:`_seg_suffix` cannot tell."""
-    if not _seg_prefix(kd, ru, t, iu - 1, fwd, out):
-        return False
-    if not _seg_suffix(kd, rv, nv, t, iv, bwd, tmp):
-        return False
-    _seg_join(kd, t, out, tmp, out)
-    return True
+def _seg_tails(kd: Any, st: Any, ru: int, t: int, iu: int, rv: int, iv: int) -> float:
+    """Penalised cost of ``routes[ru][:iu]`` followed by ``routes[rv][iv:]`` (one vehicle
+    type ``t``; ``ru`` may be ``rv``, for taking a stretch out), from segments; NaN where
+    they cannot tell."""
+    ok, a = _seg_prefix(kd, st, ru, t, iu - 1)
+    if not ok:
+        return np.nan
+    ok, b = _seg_suffix(kd, st, rv, t, iv)
+    if not ok:
+        return np.nan
+    s = _seg_join(kd, t, a, b)
+    return _seg_cost(kd, t, iu + st.lens[rv] - iv, s, st.penalties, st.out_a)
+
+
+@njit(cache=True)
+def _seg_replaced(kd: Any, st: Any, r: int, t: int, p: int, v: int) -> float:
+    """Penalised cost of route ``r`` (type ``t``) with stop ``p`` replaced by ``v``, from
+    segments; NaN where they cannot tell."""
+    ok, a = _seg_prefix(kd, st, r, t, p - 1)
+    if not ok:
+        return np.nan
+    ok, b = _seg_suffix(kd, st, r, t, p + 1)
+    if not ok:
+        return np.nan
+    s = _seg_join(kd, t, _seg_join(kd, t, a, _seg_node(kd, v)), b)
+    return _seg_cost(kd, t, st.lens[r], s, st.penalties, st.out_a)
 
 
 # Light segments: routes without charging stops (the common case) are judged from a
 # dozen numbers held in registers, ``(distance, driving, duration, warp, earliest,
-# latest, load, E0, E1S, E1W, first, last)``, read from the stored segments, instead of
-# building whole segments in scratch arrays: a full join costs about what simulating a
-# short route does, which made judging from segments slower than simulating.
+# latest, load, E0, E1S, E1W, first, last)``, read from the stored segments: the full
+# 24-field join costs about what simulating a short route does.
 
 
 @njit(cache=True)
@@ -1360,6 +1367,15 @@ def _lt_tails(kd: Any, st: Any, ru: int, t: int, iu: int, rv: int, iv: int) -> f
 
 
 @njit(cache=True)
+def _lt_replaced(kd: Any, st: Any, r: int, t: int, p: int, v: int) -> float:
+    """Penalised cost of route ``r`` (type ``t``) with stop ``p`` replaced by ``v``
+    (light)."""
+    s = _lt_join(kd, t, _lt_prefix(kd, st, r, t, p - 1), _lt_node(kd, v))
+    s = _lt_join(kd, t, s, _lt_suffix(kd, st, r, t, p + 1))
+    return _lt_cost(kd, t, st.lens[r], s, st.penalties, st.out_a)
+
+
+@njit(cache=True)
 def _tails_verdict(kd: Any, st: Any, ru: int, iu: int, rv: int, iv: int, light: bool) -> int:
     """:func:`_better` for exchanging the tails of route ``ru`` from stop ``iu`` and of
     route ``rv`` from stop ``iv`` (2-opt*; both routes of one vehicle type; ``light``:
@@ -1371,20 +1387,11 @@ def _tails_verdict(kd: Any, st: Any, ru: int, iu: int, rv: int, iv: int, light: 
             _lt_tails(kd, st, rv, t, iv, ru, iu),
             st.costs[ru] + st.costs[rv],
         )
-    route_u = st.routes[ru]
-    route_v = st.routes[rv]
-    lu = st.lens[ru]
-    lv = st.lens[rv]
-    sa = st.seg_buf[2]
-    sb = st.seg_buf[3]
-    tmp = st.seg_buf[4]
-    cost_a = np.nan
-    if _seg_tails(kd, route_u, t, iu, route_v, lv, iv, st.fwd, st.bwd, sa, tmp):
-        cost_a = _seg_cost(kd, t, iu + lv - iv, sa, st.penalties, st.out_a)
-    cost_b = np.nan
-    if _seg_tails(kd, route_v, t, iv, route_u, lu, iu, st.fwd, st.bwd, sb, tmp):
-        cost_b = _seg_cost(kd, t, iv + lu - iu, sb, st.penalties, st.out_a)
-    return _better(cost_a, cost_b, st.costs[ru] + st.costs[rv])
+    return _better(
+        _seg_tails(kd, st, ru, t, iu, rv, iv),
+        _seg_tails(kd, st, rv, t, iv, ru, iu),
+        st.costs[ru] + st.costs[rv],
+    )
 
 
 @njit(cache=True)
@@ -1401,61 +1408,30 @@ def _relocate_verdict(
             _lt_moved(kd, st, ru, tv, pu, seg, rv, at),
             st.costs[ru] + st.costs[rv],
         )
-    route_u = st.routes[ru]
-    route_v = st.routes[rv]
-    lu = st.lens[ru]
-    lv = st.lens[rv]
-    sa = st.seg_buf[2]
-    sb = st.seg_buf[3]
-    tmp = st.seg_buf[4]
-    cost_a = np.nan
-    if _seg_tails(kd, route_u, tu, pu, route_u, lu, pu + seg, st.fwd, st.bwd, sa, tmp):
-        cost_a = _seg_cost(kd, tu, lu - seg, sa, st.penalties, st.out_a)
-    cost_b = np.nan
-    if _seg_prefix(kd, route_v, tv, at - 1, st.fwd, sb):
-        for p in range(pu, pu + seg):
-            _seg_node(kd, route_u[p], tmp)
-            _seg_join(kd, tv, sb, tmp, sb)
-        if _seg_suffix(kd, route_v, lv, tv, at, st.bwd, tmp):
-            _seg_join(kd, tv, sb, tmp, sb)
-            cost_b = _seg_cost(kd, tv, lv + seg, sb, st.penalties, st.out_a)
-    return _better(cost_a, cost_b, st.costs[ru] + st.costs[rv])
+    return _better(
+        _seg_tails(kd, st, ru, tu, pu, ru, pu + seg),
+        _seg_moved(kd, st, ru, tv, pu, seg, rv, at),
+        st.costs[ru] + st.costs[rv],
+    )
 
 
 @njit(cache=True)
 def _swap_verdict(kd: Any, st: Any, ru: int, pu: int, rv: int, pv: int, light: bool) -> int:
     """:func:`_better` for swapping stop ``pu`` of route ``ru`` and stop ``pv`` of route
     ``rv`` (``light``: neither has a charging stop)."""
-    if light:
-        u = st.routes[ru, pu]
-        v = st.routes[rv, pv]
-        tu = st.types[ru]
-        tv = st.types[rv]
-        a = _lt_join(kd, tu, _lt_prefix(kd, st, ru, tu, pu - 1), _lt_node(kd, v))
-        a = _lt_join(kd, tu, a, _lt_suffix(kd, st, ru, tu, pu + 1))
-        b = _lt_join(kd, tv, _lt_prefix(kd, st, rv, tv, pv - 1), _lt_node(kd, u))
-        b = _lt_join(kd, tv, b, _lt_suffix(kd, st, rv, tv, pv + 1))
-        return _better(
-            _lt_cost(kd, tu, st.lens[ru], a, st.penalties, st.out_a),
-            _lt_cost(kd, tv, st.lens[rv], b, st.penalties, st.out_a),
-            st.costs[ru] + st.costs[rv],
-        )
-    route_u = st.routes[ru]
-    route_v = st.routes[rv]
-    sa = st.seg_buf[2]
-    sb = st.seg_buf[3]
-    tmp = st.seg_buf[4]
-    cost_a = np.nan
-    cost_b = np.nan
     tu = st.types[ru]
     tv = st.types[rv]
-    lu = st.lens[ru]
-    lv = st.lens[rv]
-    if _seg_replaced(kd, route_u, lu, tu, pu, route_v[pv], st.fwd, st.bwd, sa, tmp):
-        cost_a = _seg_cost(kd, tu, lu, sa, st.penalties, st.out_a)
-    if _seg_replaced(kd, route_v, lv, tv, pv, route_u[pu], st.fwd, st.bwd, sb, tmp):
-        cost_b = _seg_cost(kd, tv, lv, sb, st.penalties, st.out_a)
-    return _better(cost_a, cost_b, st.costs[ru] + st.costs[rv])
+    if light:
+        return _better(
+            _lt_replaced(kd, st, ru, tu, pu, st.routes[rv, pv]),
+            _lt_replaced(kd, st, rv, tv, pv, st.routes[ru, pu]),
+            st.costs[ru] + st.costs[rv],
+        )
+    return _better(
+        _seg_replaced(kd, st, ru, tu, pu, st.routes[rv, pv]),
+        _seg_replaced(kd, st, rv, tv, pv, st.routes[ru, pu]),
+        st.costs[ru] + st.costs[rv],
+    )
 
 
 @njit(cache=True)
@@ -1470,21 +1446,11 @@ def _alone_verdict(kd: Any, st: Any, ru: int, pu: int, r: int, light: bool) -> i
             _lt_moved(kd, st, ru, t, pu, _I(1), r, _I(0)),
             st.costs[ru] + st.costs[r],
         )
-    route_u = st.routes[ru]
-    lu = st.lens[ru]
-    sa = st.seg_buf[2]
-    sb = st.seg_buf[3]
-    tmp = st.seg_buf[4]
-    cost_a = np.nan
-    if _seg_tails(kd, route_u, tu, pu, route_u, lu, pu + 1, st.fwd, st.bwd, sa, tmp):
-        cost_a = _seg_cost(kd, tu, lu - 1, sa, st.penalties, st.out_a)
-    _seg_depot(kd, t, _B(True), sb)
-    _seg_node(kd, route_u[pu], tmp)
-    _seg_join(kd, t, sb, tmp, sb)
-    _seg_depot(kd, t, _B(False), tmp)
-    _seg_join(kd, t, sb, tmp, sb)
-    cost_b = _seg_cost(kd, t, _I(1), sb, st.penalties, st.out_a)
-    return _better(cost_a, cost_b, st.costs[ru] + st.costs[r])
+    return _better(
+        _seg_tails(kd, st, ru, tu, pu, ru, pu + 1),
+        _seg_moved(kd, st, ru, t, pu, _I(1), r, _I(0)),
+        st.costs[ru] + st.costs[r],
+    )
 
 
 @njit(cache=True)
@@ -1538,7 +1504,6 @@ class SearchState(structref.StructRefProxy):  # type: ignore[misc, unused-ignore
     fwd: np.ndarray
     bwd: np.ndarray
     seg_stamps: np.ndarray
-    seg_buf: np.ndarray
 
 
 SEARCH_STATE_FIELDS = (
@@ -1565,7 +1530,6 @@ SEARCH_STATE_FIELDS = (
     "fwd",  # (n, NUM_SEG) float64, segment depot .. client v of v's route
     "bwd",  # (n, NUM_SEG) float64, segment client v .. depot of v's route
     "seg_stamps",  # (R,) int64, route stamp the segments were computed for (-1: none)
-    "seg_buf",  # (6, NUM_SEG) float64 scratch
     "chargers",  # (R,) int64, charging stops on each route
 )
 structref.define_proxy(  # type: ignore[no-untyped-call, unused-ignore]
@@ -1598,7 +1562,6 @@ def _make_search_state(
     fwd: Any,
     bwd: Any,
     seg_stamps: Any,
-    seg_buf: Any,
     chargers: Any,
 ) -> Any:
     return SearchState(  # type: ignore[no-untyped-call, unused-ignore]
@@ -1625,7 +1588,6 @@ def _make_search_state(
         fwd,
         bwd,
         seg_stamps,
-        seg_buf,
         chargers,
     )
 
@@ -1767,12 +1729,10 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
     old_du = st.evals[ru, DISTANCE]
     feasible_u = bound and is_feasible(st.evals[ru])
     tu = st.types[ru]
-    mode = st.counters[CONCAT]
-    chargers_u = float(st.chargers[ru])
-    concat_u = _judged(kd, tu, chargers_u, mode)
+    concat_u = _judged(kd, st, ru)
     light_u = False
     if concat_u:
-        light_u = chargers_u == 0.0
+        light_u = st.chargers[ru] == 0
         if st.seg_stamps[ru] != stamps[ru]:
             _refresh_segments(kd, st, ru)
     concat = concat_u
@@ -1792,9 +1752,8 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
             concat = concat_u
             light = light_u
             if concat:
-                chargers_v = float(st.chargers[rv])
-                concat = _judged(kd, st.types[rv], chargers_v, mode)
-                light = light_u and chargers_v == 0.0
+                concat = _judged(kd, st, rv)
+                light = light_u and st.chargers[rv] == 0
                 if concat and st.seg_stamps[rv] != stamps[rv]:
                     _refresh_segments(kd, st, rv)
             filtered = feasible_u and is_feasible(st.evals[rv])

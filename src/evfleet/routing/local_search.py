@@ -60,10 +60,15 @@ def _near_chargers(plan_template: Plan, per_arc: int) -> np.ndarray:
 class LocalSearch:
     """Improves a :class:`Plan` in place until no move helps or time runs out."""
 
-    concatenation = kernels.SEGMENTS_NO_CHARGING
+    concatenation = kernels.SEGMENTS_ALL
     """Which routes' moves are judged from route segments before simulating
     (``kernels.SEGMENTS_OFF``, ``SEGMENTS_NO_CHARGING`` or ``SEGMENTS_ALL``; for tests and
     benchmarks: the search takes the same steps either way)."""
+
+    charging_min_stops = 16
+    """Under ``SEGMENTS_ALL``, routes with charging stops are judged from segments only
+    with at least this many stops: shorter ones are simulated about as fast as they are
+    judged (``benchmarks/segments.py --min-stops``)."""
 
     def __init__(
         self, plan_template: Plan, rng: random.Random, *, chargers_per_arc: int = 4
@@ -156,7 +161,6 @@ class LocalSearch:
             fwd=np.zeros((n, kernels.NUM_SEG)),
             bwd=np.zeros((n, kernels.NUM_SEG)),
             seg_stamps=np.full(rows, -1, dtype=np.int64),
-            seg_buf=np.zeros((6, kernels.NUM_SEG)),
             chargers=np.zeros(rows, dtype=np.int64),
         )
         if old is not None:
@@ -208,6 +212,7 @@ class LocalSearch:
         st.counters[kernels.NUM_ROUTES] = nr
         st.counters[kernels.NUM_TESTED] = 0
         st.counters[kernels.CONCAT] = int(self.concatenation)
+        st.counters[kernels.CHARGING_MIN_STOPS] = int(self.charging_min_stops)
         # Segments are kept per client: another plan's may be there.
         st.seg_stamps[:] = -1
         st.penalties[:] = (penalties.time_warp, penalties.load, penalties.energy)
