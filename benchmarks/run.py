@@ -19,9 +19,12 @@ recharge) solves the same instances with the same time limit and seeds in the sa
 plans checked by the same checker, and both gaps are printed side by side with their means.
 The baseline packages are optional (``pip install -e '.[bench]'``).
 
-Prints a table and writes it as CSV and Markdown to ``benchmarks/results/<set>-<timestamp>``
-(``--out`` elsewhere). Exit status: 0 when every run gave a feasible plan, 1 when some run
-was infeasible or failed, 2 for bad arguments or no instances.
+Prints a table and writes it as CSV and Markdown to
+``benchmarks/results/<set>-<timestamp>`` (``--out`` elsewhere), and every plan as
+solution JSON to ``<set>-<timestamp>-plans/`` (``<solver>-<instance>-seed<seed>.json``;
+``evfleet check INSTANCE PLAN`` checks one again). Exit status: 0 when every run gave a
+feasible plan, 1 when some run was infeasible or failed, 2 for bad arguments or no
+instances.
 
 The functions are importable (see ``tests/test_benchmark_harness.py``); ``evfleet`` itself
 is imported only where instances are read and solved.
@@ -180,6 +183,7 @@ def run_once(
     solver: str = EVFLEET,
     per_customer_s: float = 0.0,
     workers: int = 1,
+    plans_dir: str | None = None,
 ) -> RunResult:
     """Reads ``path``, solves it with ``seed`` and checks the plan. Never raises.
 
@@ -188,7 +192,10 @@ def run_once(
     ``per_customer_s`` the time limit is the larger of ``time_limit_s`` and that many
     seconds per customer (the WCCI-2020 protocol: n/10 s, at least 5 s). ``workers`` > 1
     runs evfleet's portfolio (``evfleet solve --workers``: that many independent searches
-    with seeds ``seed`` .. ``seed + workers - 1``, one per core, the best kept)."""
+    with seeds ``seed`` .. ``seed + workers - 1``, one per core, the best kept). With
+    ``plans_dir`` the plan is written there as evfleet solution JSON,
+    ``<solver>-<instance>-seed<seed>.json``, so that a figure can be checked again later
+    (``evfleet check INSTANCE PLAN``)."""
     name = instance_name(Path(path))
     objective, hierarchical = "", False
     bks_cost: float | None = None
@@ -222,6 +229,10 @@ def run_once(
             solution = _load_baselines().BASELINES[solver].solve(problem, time_limit_s, seed)
         seconds = time.perf_counter() - start
         report = check(problem, solution)
+        if plans_dir is not None:
+            from evfleet.io.solution_json import write_solution
+
+            write_solution(solution, problem, Path(plans_dir) / f"{solver}-{name}-seed{seed}.json")
     except Exception as exc:  # one instance's failure must not stop the benchmark
         last = traceback.extract_tb(exc.__traceback__)[-1:]
         where = f" at {Path(last[0].filename).name}:{last[0].lineno}" if last else ""
@@ -426,6 +437,7 @@ def run_benchmark(
     solver: str = EVFLEET,
     per_customer_s: float = 0.0,
     workers: int = 1,
+    plans_dir: str | None = None,
 ) -> list[Row]:
     """Solves every instance ``runs`` times (seeds ``seed..seed+runs-1``) and checks each plan.
 
@@ -433,7 +445,7 @@ def run_benchmark(
     :class:`ProcessPoolExecutor` of ``jobs`` workers. ``on_done(result, done, total)`` is
     called after each run. Rows come back in the order of ``paths``. ``solver`` picks
     evfleet (default) or a baseline, ``workers`` the cores of each evfleet solve
-    (:func:`run_once`).
+    (:func:`run_once`), ``plans_dir`` where the plans are written (:func:`run_once`).
     """
     if runs < 1 or jobs < 1:
         raise ValueError("runs and jobs must be at least 1")
@@ -455,7 +467,15 @@ def run_benchmark(
         for path, s in tasks:
             record(
                 run_once(
-                    path, s, time_limit_s, recharge, convention, solver, per_customer_s, workers
+                    path,
+                    s,
+                    time_limit_s,
+                    recharge,
+                    convention,
+                    solver,
+                    per_customer_s,
+                    workers,
+                    plans_dir,
                 )
             )
     else:
@@ -471,6 +491,7 @@ def run_benchmark(
                     solver,
                     per_customer_s,
                     workers,
+                    plans_dir,
                 ): (
                     path,
                     s,
@@ -1137,6 +1158,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             style=None if result.feasible else "red",
         )
 
+    stem = f"{args.set}-{started.strftime('%Y%m%d-%H%M%S')}"
+    plans_dir = args.out / f"{stem}-plans"
+    plans_dir.mkdir(parents=True, exist_ok=True)
     rows = run_benchmark(
         paths,
         time_limit_s=args.time_limit,
@@ -1148,14 +1172,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         on_done=on_done,
         per_customer_s=args.seconds_per_customer,
         workers=args.workers,
+        plans_dir=str(plans_dir),
     )
     summary = summarize(rows)
     console.print(rich_table(rows, title=f"{args.set} ({args.time_limit:g} s, {args.runs} run(s))"))
     for line in summary.lines():
         console.print(line, markup=False, highlight=False)
 
-    args.out.mkdir(parents=True, exist_ok=True)
-    stem = f"{args.set}-{started.strftime('%Y%m%d-%H%M%S')}"
     csv_path = args.out / f"{stem}.csv"
     md_path = args.out / f"{stem}.md"
     write_csv(rows, csv_path)
@@ -1173,6 +1196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     console.print(f"results: {md_path}", markup=False, highlight=False, soft_wrap=True)
     console.print(f"         {csv_path}", markup=False, highlight=False, soft_wrap=True)
+    console.print(f"plans:   {plans_dir}", markup=False, highlight=False, soft_wrap=True)
 
     if baseline is not None:
         who = f"{args.baseline} "
@@ -1186,6 +1210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             convention=args.convention,
             on_done=on_done,
             solver=args.baseline,
+            plans_dir=str(plans_dir),
         )
         title = f"{args.set}: evfleet and {args.baseline} ({args.time_limit:g} s each)"
         console.print(comparison_table(rows, base_rows, title))

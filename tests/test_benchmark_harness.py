@@ -152,6 +152,18 @@ def test_two_tiny_schneider_instances_are_solved_checked_and_compared(tmp_path: 
     assert "benchmarks/run.py schneider-small --time-limit 0.5" in markdown
     assert "all feasible: yes" in markdown
     assert "1 core(s) per evfleet run" in markdown
+    # Every plan is kept, and checking it again gives the figure in the table.
+    from evfleet.checker import check
+    from evfleet.io.instances import read_instance
+    from evfleet.io.solution_json import read_solution
+
+    (plans,) = out.glob("schneider-small-*-plans")
+    for record, path in zip(records, sorted(paths), strict=True):
+        plan = plans / f"evfleet-{record['instance']}-seed0.json"
+        problem = read_instance(path)
+        report = check(problem, read_solution(plan, problem))
+        assert report.feasible
+        assert float(record["best_value"]) == pytest.approx(report.objective_value, rel=1e-9)
 
 
 @needs_shared
