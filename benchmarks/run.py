@@ -36,6 +36,7 @@ import argparse
 import csv
 import datetime as dt
 import fnmatch
+import functools
 import importlib.util
 import os
 import platform
@@ -463,40 +464,25 @@ def run_benchmark(
     _init_worker()  # in-process runs, and inherited by forked workers
     if solver == EVFLEET:
         warm_up()
+    # Everything but the instance and the seed (a partial of a module-level function
+    # pickles, for the worker processes).
+    solve_one = functools.partial(
+        run_once,
+        time_limit_s=time_limit_s,
+        recharge=recharge,
+        convention=convention,
+        solver=solver,
+        per_customer_s=per_customer_s,
+        workers=workers,
+        plans_dir=plans_dir,
+    )
     if jobs == 1:
         for path, s in tasks:
-            record(
-                run_once(
-                    path,
-                    s,
-                    time_limit_s,
-                    recharge,
-                    convention,
-                    solver,
-                    per_customer_s,
-                    workers,
-                    plans_dir,
-                )
-            )
+            record(solve_one(path, s))
     else:
         with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker) as pool:
             futures: dict[Future[RunResult], tuple[str, int]] = {
-                pool.submit(
-                    run_once,
-                    path,
-                    s,
-                    time_limit_s,
-                    recharge,
-                    convention,
-                    solver,
-                    per_customer_s,
-                    workers,
-                    plans_dir,
-                ): (
-                    path,
-                    s,
-                )
-                for path, s in tasks
+                pool.submit(solve_one, path, s): (path, s) for path, s in tasks
             }
             for future in as_completed(futures):
                 path, s = futures[future]
