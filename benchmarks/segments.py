@@ -39,6 +39,8 @@ CASES: list[tuple[str, dict[str, str], int]] = [
     ("evrptw-schneider/c101_21.txt", {}, 800),
     ("evrptw-schneider/r201_21.txt", {}, 300),
     ("evrptw-schneider/r202_21.txt", {"recharge": "partial"}, 300),
+    # Partial recharge, routes of 25 to 35 stops with two to four charging stops.
+    ("evrptw-schneider/rc202_21.txt", {"recharge": "partial"}, 300),
     ("evrp-wcci2020/X-n143-k7.evrp", {}, 300),
     ("evrp-nl-montoya/tc1c40s5cf1.xml", {}, 300),
     # benchmarks/scale.py's generated city: 1,000 customers, routes of about 28 stops.

@@ -53,6 +53,30 @@ def _joined(kd: kernels.KernelData, t: int, *segments: tuple[float, ...]) -> tup
     return out
 
 
+def _assert_lower_bound(
+    kd: kernels.KernelData, n: int, out: np.ndarray, cost: float, expected: np.ndarray
+) -> None:
+    """Partial recharge with several charging stops: distance, driving, load, energy
+    used and deficit exact; charging, duration, time warp and energy cost (unless
+    unknown) no more than simulated, and so the penalised cost."""
+    exact = [
+        kernels.DISTANCE,
+        kernels.DRIVING,
+        kernels.EXCESS_LOAD,
+        kernels.ENERGY_DEFICIT,
+        kernels.ENERGY_USED,
+    ]
+    assert out[exact] == pytest.approx(expected[exact], rel=1e-9, abs=1e-6)
+    tol = 1e-6 + 1e-9 * np.abs(expected)
+    bounded = [kernels.CHARGING, kernels.DURATION, kernels.TIME_WARP]
+    assert np.all(out[bounded] <= expected[bounded] + tol[bounded])
+    if not math.isnan(out[kernels.ENERGY_COST]):
+        assert out[kernels.ENERGY_COST] <= expected[kernels.ENERGY_COST] + tol[kernels.ENERGY_COST]
+    if not math.isnan(cost):
+        simulated = kernels.penalised_cost(kd, 0, n, expected, np.ones(3))
+        assert cost <= simulated + 1e-6 + 1e-9 * abs(simulated)
+
+
 @st.composite
 def route_cases(draw: st.DrawFn) -> tuple[Problem, list[int], int]:
     """A random problem, a route through some of its clients and up to two charging
@@ -87,7 +111,8 @@ def test_joined_segments_evaluate_as_the_simulation(case: tuple[Problem, list[in
     simulated route: distance, driving, charging, duration, time warp (windows, chargers'
     hours, shift end, maximum duration), excess load, energy used (load-dependent too),
     energy deficit and energy cost. With charging stops under full recharge, or one
-    under partial recharge, and energy independent of the load; otherwise its cost is
+    under partial recharge, and energy independent of the load; with two or more under
+    partial recharge, lower bounds (:func:`_assert_lower_bound`); otherwise its cost is
     unknown (NaN)."""
     problem, route, cut = case
     cut = min(cut, len(route))
@@ -109,6 +134,9 @@ def test_joined_segments_evaluate_as_the_simulation(case: tuple[Problem, list[in
         (f"{chargers} charging stop(s), {problem.recharge.value}, " if chargers else "")
         + ("feasible" if kernels.is_feasible(expected) else "infeasible")
     )
+    if problem.recharge.value == "partial" and chargers > 1:
+        _assert_lower_bound(kd, len(route), out, cost, expected)
+        return
     assert out == pytest.approx(expected, rel=1e-9, abs=1e-6)
     assert kernels.is_feasible(out) == kernels.is_feasible(expected)
     assert cost == pytest.approx(
@@ -116,18 +144,27 @@ def test_joined_segments_evaluate_as_the_simulation(case: tuple[Problem, list[in
     )
 
 
-def test_partial_recharge_segments_take_one_charging_stop() -> None:
+def test_partial_recharge_segments_bound_routes_with_several_charging_stops() -> None:
+    """Under partial recharge one charging stop is evaluated exactly; with two, the
+    segments give lower bounds: the van charges on the way (simulated) but the bound
+    counts no charging time, and its deficits and distance are the simulated ones."""
     path = SHARED / "evrptw-schneider" / "c101C5.txt"
     full = Evaluator(build_engine_data(read_instance(path))).kernel_data
     assert kernels._charging_segments(full, 0, 3)
     partial = read_instance(path, recharge="partial")
     kd = Evaluator(build_engine_data(partial)).kernel_data
     assert kernels._charging_segments(kd, 0, 1)
-    assert not kernels._charging_segments(kd, 0, 2)
+    assert kernels._charging_segments(kd, 0, 2)
     c = partial.charger_index(0)
-    stops = [c, partial.client_index(0), c]
+    stops = [partial.client_index(0), c, partial.client_index(1), c, partial.client_index(2)]
     seg = _joined(kd, 0, _depot(kd, 0, True), _segment(kd, 0, stops), _depot(kd, 0, False))
-    assert math.isnan(kernels._seg_cost(kd, 0, 3, seg, np.ones(3), np.zeros(kernels.NUM_FIELDS)))
+    out = np.zeros(kernels.NUM_FIELDS)
+    cost = kernels._seg_cost(kd, 0, len(stops), seg, np.ones(3), out)
+    expected = _simulated(kd, stops)
+    assert expected[kernels.CHARGING] > 0.0
+    assert out[kernels.CHARGING] == 0.0
+    _assert_lower_bound(kd, len(stops), out, cost, expected)
+    assert cost < kernels.penalised_cost(kd, 0, len(stops), expected, np.ones(3))
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -179,9 +216,10 @@ def test_light_segments_cost_as_the_simulation(problem: Problem, seed: int) -> N
 def test_full_segments_cost_as_the_simulation(problem: Problem, load_free: bool, seed: int) -> None:
     """Routes with charging stops, judged from full segments held in registers: moving
     one to three stops to another route, exchanging tails and replacing a stop give the
-    penalised costs of simulating the new routes wherever segments can tell (NaN
-    otherwise: partial recharge with two or more charging stops, load-dependent energy
-    with one, or more than two charging stops in a row at a cut)."""
+    penalised costs of simulating the new routes wherever segments can tell, lower bounds
+    of them under partial recharge with two or more charging stops (NaN otherwise:
+    load-dependent energy with a charging stop, or more than two charging stops in a
+    row at a cut)."""
     if load_free:
         vt = dataclasses.replace(problem.vehicle_types[0], arc_energy=None)
         problem = dataclasses.replace(problem, vehicle_types=(vt,))
@@ -205,6 +243,9 @@ def test_full_segments_cost_as_the_simulation(problem: Problem, load_free: bool,
             expected = kernels.penalised_cost(
                 kd, 0, len(route), _simulated(kd, route), state.penalties
             )
+        if problem.recharge.value == "partial" and chargers > 1:
+            assert judged <= expected + 1e-6 + 1e-9 * abs(expected)  # a lower bound
+            return
         assert judged == pytest.approx(expected, rel=1e-9, abs=1e-6)
 
     routes_ = plan.routes

@@ -833,15 +833,15 @@ def _tw_join(
 
 @njit(cache=True)
 def _charging_segments(kd: Any, t: int, chargers: float) -> bool:
-    """Whether a whole route of type ``t`` with ``chargers`` charging stops can be
-    evaluated from segments: any number under full recharge, at most one under partial
-    recharge (with one stop, it charges what the rest of the route needs), for an
-    electric van with a finite battery and energy independent of the load."""
+    """Whether a whole route of type ``t`` with ``chargers`` charging stops can be judged
+    from segments, for an electric van with a finite battery and energy independent of
+    the load: exactly under full recharge or with one stop under partial recharge (it
+    charges what the rest of the route needs), as a lower bound with more under partial
+    recharge (:func:`_seg_evaluate`)."""
     if chargers == 0.0:
         return True
     return bool(
-        (kd.full_recharge or chargers == 1.0)
-        and kd.type_electric[t] != 0
+        kd.type_electric[t] != 0
         and kd.type_hook[t] == 0
         and kd.type_battery[t] < np.inf
         and kd.e1.shape[1] == 0
@@ -878,6 +878,25 @@ def _charge_stop(
         warp = early - late
         late = early
     return ct, warp, early, late, deficit, ct, cost, max(target, arrival)
+
+
+@njit(cache=True)
+def _charge_stop_bound(
+    kd: Any, t: int, c: int, used_wh: float
+) -> tuple[float, float, float, float, float, float, float]:
+    """A partial-recharge charging stop at location ``c`` after ``used_wh`` since the
+    charging stop before, as lower bounds (the amount it charges depends on the legs
+    ahead and on the waiting before the next charger, see :func:`_use_waiting`): no
+    charging time and no energy cost (NaN where the charger's energy is cheaper than the
+    depot's, where a lower bound would need the amount), and the deficit on the way in,
+    exactly: the stop before charged at most a full battery and at least what this leg
+    needs up to a full battery, so the leg is short by ``max(0, used - battery)`` Wh.
+    Returns ``_charge_stop``'s first seven figures."""
+    k = c - kd.first_charger
+    cost = 0.0 if kd.charger_price[k] >= kd.type_energy_cost_per_wh[t] else np.nan
+    short = used_wh - kd.type_battery[t]
+    deficit = short if short > 0.0 else 0.0
+    return 0.0, 0.0, kd.early[c], kd.late[c], deficit, 0.0, cost
 
 
 @njit(cache=True)
@@ -985,9 +1004,14 @@ def _seg_join(kd: Any, t: int, a: Any, b: Any) -> tuple[float, ...]:
                 )  # fmt: skip
                 used += b[SEG_HEAD_WH]
                 d = kd.dur[int(b[SEG_HEAD_LAST]), c]
-            c_dur, c_warp, c_early, c_late, c_deficit, ct, cost, _ = _charge_stop(
-                kd, t, c, used, kd.type_battery[t], np.inf
-            )
+            if kd.full_recharge:
+                c_dur, c_warp, c_early, c_late, c_deficit, ct, cost, _ = _charge_stop(
+                    kd, t, c, used, kd.type_battery[t], np.inf
+                )
+            else:
+                c_dur, c_warp, c_early, c_late, c_deficit, ct, cost = _charge_stop_bound(
+                    kd, t, c, used
+                )
             body_dur, body_warp, body_early, body_late = _tw_join(
                 body_dur, body_warp, body_early, body_late, d, c_dur, c_warp, c_early, c_late
             )
@@ -1038,7 +1062,13 @@ def _seg_join_called(kd: Any, t: int, a: Any, b: Any) -> tuple[float, ...]:
 @njit(cache=True)
 def _seg_evaluate(kd: Any, t: int, s: Any, out: Any) -> None:
     """The evaluation vector (as :func:`evaluate_route`) of a whole route, depot to depot,
-    given as one segment (with charging stops only where :func:`_charging_segments`)."""
+    given as one segment (with charging stops only where :func:`_charging_segments`).
+
+    Under partial recharge with two or more charging stops every figure is a lower bound
+    of the simulated one: no charging time or energy cost at any stop (NaN energy cost
+    where a charger is cheaper than the depot), so duration and time warp as if charging
+    took no time (neither can shrink when a stop takes longer); distance, driving, load,
+    energy used and the deficits are exact."""
     dur = s[SEG_DUR]
     warp = s[SEG_WARP]
     used = s[SEG_E0] + s[SEG_E1W] if kd.type_electric[t] != 0 else 0.0
@@ -1047,11 +1077,18 @@ def _seg_evaluate(kd: Any, t: int, s: Any, out: Any) -> None:
     energy_cost = 0.0
     if s[SEG_CHARGERS] > 0.0:
         c = int(s[SEG_CHARGER])
-        # Under partial recharge the one stop charges what the rest of the route needs.
-        need = np.inf if kd.full_recharge else s[SEG_TAIL_WH]
-        c_dur, c_warp, c_early, c_late, deficit, ct, cost, after = _charge_stop(
-            kd, t, c, s[SEG_HEAD_WH], start_wh, need
-        )
+        bound = not kd.full_recharge and s[SEG_CHARGERS] > 1.0
+        if bound:
+            short = s[SEG_HEAD_WH] - start_wh
+            c_dur, c_warp, c_early, c_late, _, ct, cost = _charge_stop_bound(kd, t, c, 0.0)
+            deficit = short if short > 0.0 else 0.0
+            after = kd.type_battery[t]  # for the last leg, after the last stop
+        else:
+            # Under partial recharge the one stop charges what the rest of the route needs.
+            need = np.inf if kd.full_recharge else s[SEG_TAIL_WH]
+            c_dur, c_warp, c_early, c_late, deficit, ct, cost, after = _charge_stop(
+                kd, t, c, s[SEG_HEAD_WH], start_wh, need
+            )
         dur, warp, early, late = _tw_join(
             dur,
             warp,
