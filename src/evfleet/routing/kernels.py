@@ -756,8 +756,9 @@ def insertion_costs(
 # for the next join. Under partial recharge a route with one charging stop is settled
 # at the end (the stop charges what the rest of the route needs); with more, how much
 # a stop charges depends on the legs ahead and the waiting before the next charger, and
-# such routes are simulated, as are routes with a charging stop and load-dependent
-# energy, and diesel vans at a charger (:func:`_charging_segments`).
+# segments give lower bounds (:func:`_charge_stop_bound`), which is all a verdict needs
+# to refuse a move. Routes with a charging stop and load-dependent energy, and diesel
+# vans at a charger, are simulated (:func:`_charging_segments`).
 #
 # Segments are tuples of ``NUM_SEG`` floats joined in registers (:func:`_seg_join`
 # returns a new one); the search keeps one forward and one backward segment per client
