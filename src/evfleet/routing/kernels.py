@@ -883,19 +883,19 @@ def _charge_stop(
 
 @njit(cache=True)
 def _charge_stop_bound(
-    kd: Any, t: int, c: int, used_wh: float
+    kd: Any, t: int, c: int, used_wh: float, start_wh: float
 ) -> tuple[float, float, float, float, float, float, float]:
-    """A partial-recharge charging stop at location ``c`` after ``used_wh`` since the
-    charging stop before, as lower bounds (the amount it charges depends on the legs
-    ahead and on the waiting before the next charger, see :func:`_use_waiting`): no
-    charging time and no energy cost (NaN where the charger's energy is cheaper than the
-    depot's, where a lower bound would need the amount), and the deficit on the way in,
-    exactly: the stop before charged at most a full battery and at least what this leg
-    needs up to a full battery, so the leg is short by ``max(0, used - battery)`` Wh.
-    Returns ``_charge_stop``'s first seven figures."""
+    """A partial-recharge charging stop at location ``c`` after ``used_wh`` since
+    ``start_wh``, as lower bounds (the amount it charges depends on the legs ahead and on
+    the waiting before the next charger, see :func:`_use_waiting`): no charging time and
+    no energy cost (NaN where the charger's energy is cheaper than the depot's, where a
+    lower bound would need the amount), and the deficit on the way in, exactly. After a
+    charging stop ``start_wh`` is the battery: the stop charged at most a full battery
+    and at least what this leg needs up to a full battery, so the leg is short by
+    ``max(0, used - battery)`` Wh. Returns ``_charge_stop``'s first seven figures."""
     k = c - kd.first_charger
     cost = 0.0 if kd.charger_price[k] >= kd.type_energy_cost_per_wh[t] else np.nan
-    short = used_wh - kd.type_battery[t]
+    short = used_wh - start_wh
     deficit = short if short > 0.0 else 0.0
     return 0.0, 0.0, kd.early[c], kd.late[c], deficit, 0.0, cost
 
@@ -1011,7 +1011,7 @@ def _seg_join(kd: Any, t: int, a: Any, b: Any) -> tuple[float, ...]:
                 )
             else:
                 c_dur, c_warp, c_early, c_late, c_deficit, ct, cost = _charge_stop_bound(
-                    kd, t, c, used
+                    kd, t, c, used, kd.type_battery[t]
                 )
             body_dur, body_warp, body_early, body_late = _tw_join(
                 body_dur, body_warp, body_early, body_late, d, c_dur, c_warp, c_early, c_late
@@ -1080,9 +1080,9 @@ def _seg_evaluate(kd: Any, t: int, s: Any, out: Any) -> None:
         c = int(s[SEG_CHARGER])
         bound = not kd.full_recharge and s[SEG_CHARGERS] > 1.0
         if bound:
-            short = s[SEG_HEAD_WH] - start_wh
-            c_dur, c_warp, c_early, c_late, _, ct, cost = _charge_stop_bound(kd, t, c, 0.0)
-            deficit = short if short > 0.0 else 0.0
+            c_dur, c_warp, c_early, c_late, deficit, ct, cost = _charge_stop_bound(
+                kd, t, c, s[SEG_HEAD_WH], start_wh
+            )
             after = kd.type_battery[t]  # for the last leg, after the last stop
         else:
             # Under partial recharge the one stop charges what the rest of the route needs.
