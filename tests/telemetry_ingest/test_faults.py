@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -46,7 +47,13 @@ def _delivered(info: mqtt.MQTTMessageInfo) -> bool:
         return False
 
 
-def _database_outage(db: Database) -> None:
+def _wait_until(condition: Callable[[], bool], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _database_outage(db: Database, writer: BatchWriter) -> None:
     if db.dialect == "postgresql":
         name = db.engine.url.database
         admin = sa.create_engine(postgres_admin_url(), isolation_level="AUTOCOMMIT")
@@ -60,7 +67,10 @@ def _database_outage(db: Database) -> None:
                     ),
                     {"name": name},
                 )
+            # At least 1.5 s, and until the writer has met the outage: a write attempted
+            # while connections are refused must fail (it is retried afterwards).
             time.sleep(1.5)
+            _wait_until(lambda: writer.db_errors >= 1, 15.0)
             with admin.connect() as c:
                 c.execute(sa.text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
         finally:
@@ -96,6 +106,7 @@ def test_broker_and_database_outages_lose_nothing(
     van.max_inflight_messages_set(100)
     van.max_queued_messages_set(0)
     pending: list[tuple[mqtt.MQTTMessageInfo, str, str]] = []
+    outage: threading.Thread | None = None
     try:
         assert ingester.connected.wait(10)
         time.sleep(0.3)
@@ -114,10 +125,17 @@ def test_broker_and_database_outages_lose_nothing(
                 time.sleep(1.0)
                 broker.start()
             if i == 2 * MESSAGES // 3:
-                threading.Thread(target=_database_outage, args=(db,), daemon=True).start()
+                # Only once the ingester is back from the broker restart (it reconnects
+                # with 1-2 s back-off): an outage while nothing reaches the writer tests
+                # nothing.
+                _wait_until(lambda: ingester.connections >= 2 and ingester.connected.is_set(), 15)
+                outage = threading.Thread(target=_database_outage, args=(db, writer), daemon=True)
+                outage.start()
             pause = started + (i + 1) / RATE - time.monotonic()
             if pause > 0:
                 time.sleep(pause)
+        if outage is not None:
+            outage.join(30)
         # The van resends whatever the broker did not acknowledge, with the same seq.
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
