@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 
 from evfleet import ChargingFunction, Model, RechargePolicy
+from evfleet.io.instances import read_instance
 from evfleet.problem import Problem
 from evfleet.routing.data import build_engine_data
 from evfleet.routing.evaluate import Evaluator
@@ -53,3 +55,48 @@ def test_a_charging_stop_moves_to_a_better_arc(hook: bool) -> None:
     assert plan.feasible
     assert plan.routes[0] in ([a, s, b], [b, s, a])
     assert plan.objective() == pytest.approx(3414.2, abs=0.1)
+
+
+MONTOYA = Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks" / "evrp-nl-montoya"
+
+
+@pytest.mark.parametrize("python", [False, True], ids=["compiled", "python"])
+def test_a_route_short_of_energy_gets_the_cheaper_of_a_new_stop_and_a_moved_one(
+    python: bool,
+) -> None:
+    """Montoya tc1c20s3ct1's best-known plan (18.94 h: two short charges at the fast
+    charger 23 on each of two routes) with the second stop of both routes taken away.
+    Moving the remaining stop makes a route feasible too, at more cost (8.1 h instead of
+    4.9 h for the first route): the search must add the stop back, and before any client
+    move "repairs" the routes by moving clients away (that ended at 19.38 h)."""
+    path = MONTOYA / "tc1c20s3ct1.xml"
+    if not path.exists():
+        pytest.skip(f"{path} is not there")
+    problem = read_instance(path)
+    data = build_engine_data(problem)
+    evaluator = Evaluator(data)
+    index = {name: k for k, name in enumerate(problem.location_names())}
+    best_known = [
+        ["1", "4", "23", "11", "15", "17", "7", "9", "10", "23", "2"],
+        ["3", "23", "6", "5", "8", "20", "19", "23"],
+        ["14", "18", "21", "16"],
+        ["12", "13"],
+    ]
+    short = [
+        ["1", "4", "23", "11", "15", "17", "7", "9", "10", "2"],
+        ["3", "23", "6", "5", "8", "20", "19"],
+        *best_known[2:],
+    ]
+    routes = [[index[name] for name in r] for r in short]
+    for seed in range(3):
+        plan = Plan(evaluator, [list(r) for r in routes], [0] * len(routes))
+        assert not plan.feasible
+        penalties = Penalties(10.0, 10.0, 7.2)
+        if python:
+            PythonLocalSearch(plan, random.Random(seed)).run(plan, penalties)
+        else:
+            LocalSearch(plan, random.Random(seed)).run(plan, penalties)
+        assert plan.feasible
+        assert plan.objective() / 3600 == pytest.approx(18.939, abs=0.001)
+        used = sorted(r for r in plan.routes if r)
+        assert used == sorted([index[name] for name in r] for r in best_known)

@@ -2042,9 +2042,9 @@ def _best_charger_spot(
     rest_d: float,
     limit_d: float,
     best: float,
-) -> tuple[int, int]:
+) -> tuple[int, int, float]:
     """The arc of ``rest[:m]`` and the charger near it whose insertion gives route cost
-    below ``best`` and lowest, as (position, charger), or (-1, -1). (``skip_q``,
+    below ``best`` and lowest, as (position, charger, cost), or (-1, -1, ``best``). (``skip_q``,
     ``skip_c``) is not tried; with a finite ``limit_d`` only insertions that make the route
     (``rest_d`` m without the charger) shorter than ``limit_d`` m are simulated."""
     depot = kd.type_depot[t]
@@ -2082,7 +2082,7 @@ def _best_charger_spot(
                 best = cost
                 best_q = q
                 best_c = c
-    return best_q, best_c
+    return best_q, best_c, best
 
 
 @njit(cache=True)
@@ -2097,26 +2097,13 @@ def _insert_spot(st: Any, rest: Any, m: int, q: int, c: int) -> None:
 
 
 @njit(cache=True)
-def _insert_best_charger(kd: Any, st: Any, near_chargers: Any, r: int) -> bool:
-    """Inserts the charger, on the arc, that lowers the route's cost most (if any does)."""
-    n = st.lens[r]
-    route = st.routes[r]
-    base = st.costs[r]
-    q, c = _best_charger_spot(
-        kd, st, near_chargers, st.types[r], route, n, _I(-1), _I(-1), 0.0, np.inf, base - 1e-9
-    )
-    if q < 0:
-        return False
-    _insert_spot(st, route, n, q, c)
-    return _try(kd, st, r, n + 1, _I(-1), _I(0), _B(False))
-
-
-@njit(cache=True)
-def _relocate_charger(kd: Any, st: Any, near_chargers: Any, r: int, p: int, bound: bool) -> bool:
+def _relocate_charger(
+    kd: Any, st: Any, near_chargers: Any, r: int, p: int, bound: bool, below: float
+) -> bool:
     """Moves the charging stop at position ``p`` of route ``r`` to the arc, and the charger
-    near it, that lowers the route's cost most (if any does). Under partial recharge where
-    a van charges matters as much as which charger: charging before a stop with waiting
-    time is free.
+    near it, that lowers the route's cost most (if any does, and to less than ``below``).
+    Under partial recharge where a van charges matters as much as which charger:
+    charging before a stop with waiting time is free.
 
     With a distance objective (``bound``) and a feasible route, only moves that shorten
     the route are simulated."""
@@ -2138,8 +2125,18 @@ def _relocate_charger(kd: Any, st: Any, near_chargers: Any, r: int, p: int, boun
     rest_d = old_d - dist[prev, v] - dist[v, nxt] + dist[prev, nxt]
     limit_d = old_d - 1e-9 * max(1.0, old_d) if bound and is_feasible(st.evals[r]) else np.inf
     base = st.costs[r]
-    q, c = _best_charger_spot(
-        kd, st, near_chargers, t, rest, m, p, v, rest_d, limit_d, base - 1e-9 * max(1.0, abs(base))
+    q, c, _ = _best_charger_spot(
+        kd,
+        st,
+        near_chargers,
+        t,
+        rest,
+        m,
+        p,
+        v,
+        rest_d,
+        limit_d,
+        min(base - 1e-9 * max(1.0, abs(base)), below),
     )
     if q < 0:
         return False
@@ -2167,6 +2164,17 @@ def _charger_moves(kd: Any, st: Any, near_chargers: Any, r: int, bound: bool) ->
         return False
     depot = kd.type_depot[t]
     width = near_chargers.shape[1]
+    # A route short of energy: moving its charging stop competes with adding one, and the
+    # better of the two is taken (taking the first improvement, a move, led to worse
+    # local optima with one long charge where two short ones were better).
+    insert_q = _I(-1)
+    insert_c = _I(-1)
+    below = np.inf
+    if st.evals[r, ENERGY_DEFICIT] > ENERGY_TOL and n + 1 <= st.routes.shape[1]:
+        base = st.costs[r]
+        insert_q, insert_c, below = _best_charger_spot(
+            kd, st, near_chargers, t, route, n, _I(-1), _I(-1), 0.0, np.inf, base - 1e-9
+        )
     for p in range(n):
         v = route[p]
         if v < first_charger:
@@ -2202,10 +2210,11 @@ def _charger_moves(kd: Any, st: Any, near_chargers: Any, r: int, bound: bool) ->
             buf[p] = c
             if _try(kd, st, r, n, _I(-1), _I(0), bound):
                 return True
-        if _relocate_charger(kd, st, near_chargers, r, p, bound):
+        if _relocate_charger(kd, st, near_chargers, r, p, bound, below):
             return True
-    if st.evals[r, ENERGY_DEFICIT] > ENERGY_TOL and n + 1 <= st.routes.shape[1]:
-        return _insert_best_charger(kd, st, near_chargers, r)
+    if insert_q >= 0:
+        _insert_spot(st, route, n, insert_q, insert_c)
+        return _try(kd, st, r, n + 1, _I(-1), _I(0), _B(False))
     return False
 
 
@@ -2295,11 +2304,12 @@ def local_search_pass(
 ) -> int:
     """One pass of the local search (``LocalSearch.run`` repeats it while it improves).
 
-    Keeps spare routes, shuffles the clients (the compiled random generator, see
-    :func:`seed`), tries each client's moves (skipping neighbours whose routes have not
-    changed since the client's moves last failed), then each changed route's charging
-    moves. Returns 1 when some move was applied, 0 when none, -1 when the arrays need
-    more rows for the spare routes (nothing done)."""
+    Keeps spare routes, repairs the charging stops of routes short of energy, shuffles the
+    clients (the compiled random generator, see :func:`seed`), tries each client's moves
+    (skipping neighbours whose routes have not changed since the client's moves last
+    failed), then each changed route's charging moves. Returns 1 when some move was
+    applied, 0 when none, -1 when the arrays need more rows for the spare routes (nothing
+    done)."""
     if ensure_spare_routes(kd, st) < 0:
         return -1
     nr = st.counters[NUM_ROUTES]
@@ -2308,6 +2318,14 @@ def local_search_pass(
         _set_positions(kd, st, r)
     np.random.shuffle(st.clients)
     improved = False
+    if has_chargers:
+        # Routes short of energy get their charging stops repaired first: the client
+        # moves would otherwise "repair" them by moving clients away.
+        for r in range(nr):
+            while st.lens[r] != 0 and st.evals[r, ENERGY_DEFICIT] > ENERGY_TOL:
+                if not _charger_moves(kd, st, near_chargers, r, bound):
+                    break
+                improved = True
     for i in range(st.clients.shape[0]):
         u = st.clients[i]
         if st.pos_route[u] < 0:

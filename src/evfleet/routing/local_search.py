@@ -6,7 +6,10 @@ tails after ``u`` and ``v`` (2-opt*), and reverse the stretch between them (2-op
 moves: drop a charging stop, replace it by another charger, move it to another arc of its
 route (with the charger nearest that arc), and insert a charger on an arc of a route that
 runs out of energy. Moves are first-improvement on the penalised cost, in
-a random order of the clients.
+a random order of the clients, with two exceptions for routes short of energy: their
+charging stops are repaired before any client move (client moves would "repair" them by
+moving clients away), and there moving a stop is only taken when it beats the best
+charger insertion.
 
 The search runs in compiled code (:func:`evfleet.routing.kernels.local_search_pass`) on an
 array copy of the plan: :class:`LocalSearch` converts the :class:`Plan` at the boundary.
@@ -292,6 +295,15 @@ class PythonLocalSearch:
                 return
             improved = False
             plan.ensure_spare_routes()
+            if self.has_chargers:
+                # Routes short of energy get their charging stops repaired first (as the
+                # kernel): client moves would otherwise "repair" them by moving clients
+                # away.
+                for r in range(len(plan.routes)):
+                    while plan.routes[r] and plan.evals[r].energy_deficit_wh > EPS:
+                        if not self._charger_moves(plan, penalties, r):
+                            break
+                        improved = True
             pos = plan.client_positions()
             self.rng.shuffle(clients)
             for u in clients:
@@ -433,6 +445,13 @@ class PythonLocalSearch:
                 )
             return False
         depot = data.types[plan.types[r]].depot
+        # Short of energy: moving a stop competes with adding one (as the kernel).
+        insertion = (
+            self._best_charger_insertion(plan, penalties, r)
+            if plan.evals[r].energy_deficit_wh > EPS
+            else None
+        )
+        below = insertion[0] if insertion is not None else float("inf")
         for p, v in enumerate(route):
             if data.is_charger(v):
                 if p and route[p - 1] == v:
@@ -455,15 +474,18 @@ class PythonLocalSearch:
                         plan, penalties, [(r, route[:p] + [c] + route[p + 1 :])]
                     ):
                         return True
-                if self._relocate_charger(plan, penalties, r, p):
+                if self._relocate_charger(plan, penalties, r, p, below):
                     return True
-        if plan.evals[r].energy_deficit_wh > EPS:
-            return self._insert_best_charger(plan, penalties, r)
+        if insertion is not None:
+            return self._try(plan, penalties, [(r, insertion[1])])
         return False
 
-    def _relocate_charger(self, plan: Plan, penalties: Penalties, r: int, p: int) -> bool:
+    def _relocate_charger(
+        self, plan: Plan, penalties: Penalties, r: int, p: int, below: float
+    ) -> bool:
         """Moves the charging stop at ``p`` to the arc, and the charger near it, that
-        lowers the route's cost most (as ``kernels._relocate_charger``)."""
+        lowers the route's cost most, to less than ``below`` (as
+        ``kernels._relocate_charger``)."""
         data = self.data
         route = plan.routes[r]
         v = route[p]
@@ -480,13 +502,17 @@ class PythonLocalSearch:
                 new = rest[:q] + [c] + rest[q:]
                 ev = self.evaluator.evaluate(plan.types[r], new)
                 cost = plan.cost_of(plan.types[r], new, ev, penalties)
-                if cost < base - 1e-9 * max(1.0, abs(base)) and (best is None or cost < best[0]):
+                limit = min(base - 1e-9 * max(1.0, abs(base)), below)
+                if cost < limit and (best is None or cost < best[0]):
                     best = (cost, new)
         if best is not None:
             return self._try(plan, penalties, [(r, best[1])])
         return False
 
-    def _insert_best_charger(self, plan: Plan, penalties: Penalties, r: int) -> bool:
+    def _best_charger_insertion(
+        self, plan: Plan, penalties: Penalties, r: int
+    ) -> tuple[float, list[int]] | None:
+        """The charger insertion that lowers route ``r``'s cost most, as (cost, route)."""
         data = self.data
         route = plan.routes[r]
         depot = data.types[plan.types[r]].depot
@@ -503,6 +529,4 @@ class PythonLocalSearch:
                 cost = plan.cost_of(plan.types[r], new, ev, penalties)
                 if cost < base - 1e-9 and (best is None or cost < best[0]):
                     best = (cost, new)
-        if best is not None:
-            return self._try(plan, penalties, [(r, best[1])])
-        return False
+        return best
