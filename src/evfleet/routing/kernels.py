@@ -700,14 +700,34 @@ def is_feasible(ev: Any) -> bool:
 
 
 @njit(cache=True)
-def route_distance(kd: Any, t: int, route: Any, n: int) -> float:
-    """Distance of ``route[:n]`` from the type's depot and back (0 when empty)."""
+def bound_arcs(kd: Any) -> Any:
+    """The arc matrix whose sum over a route is a lower bound on the route's objective
+    (the route's weight and penalties aside), exact without charging: driving time, s,
+    for the driving-and-charging-time objective (charging time is never negative),
+    distance, m, for the distance objectives."""
+    if kd.objective == OBJ_DRIVING_AND_CHARGING_TIME:
+        return kd.dur
+    return kd.dist
+
+
+@njit(cache=True)
+def bound_base(kd: Any, ev: Any) -> float:
+    """A route's sum of :func:`bound_arcs` (driving time, s, or distance, m) from its
+    evaluation."""
+    if kd.objective == OBJ_DRIVING_AND_CHARGING_TIME:
+        return float(ev[DRIVING])
+    return float(ev[DISTANCE])
+
+
+@njit(cache=True)
+def route_arcs(kd: Any, arcs: Any, t: int, route: Any, n: int) -> float:
+    """Sum of ``arcs`` over ``route[:n]`` from the type's depot and back (0 when empty)."""
     if n == 0:
         return 0.0
     depot = kd.type_depot[t]
-    d = kd.dist[depot, route[0]] + kd.dist[route[n - 1], depot]
+    d = arcs[depot, route[0]] + arcs[route[n - 1], depot]
     for p in range(n - 1):
-        d += kd.dist[route[p], route[p + 1]]
+        d += arcs[route[p], route[p + 1]]
     return float(d)
 
 
@@ -1693,19 +1713,21 @@ def _try(kd: Any, st: Any, ra: int, la: int, rb: int, lb: int, bound: bool) -> b
     """Applies the new route ``buf_a[:la]`` for route ``ra`` (and ``buf_b[:lb]`` for
     ``rb`` unless ``rb < 0``) if that lowers the penalised cost.
 
-    With a distance objective (``bound``) and feasible routes now, a move that does not
-    shorten them cannot help (penalties are never negative): it is refused before any
+    With an objective bounded by an arc sum (``bound``, see :func:`bound_arcs`) and
+    feasible routes now, a move whose new routes' bound is not below their current
+    objective cannot help (penalties are never negative): it is refused before any
     simulation."""
     two = rb >= 0
     route_cost = kd.route_cost
     if bound and is_feasible(st.evals[ra]) and (not two or is_feasible(st.evals[rb])):
-        old_d = st.evals[ra, DISTANCE] + (route_cost if st.lens[ra] > 0 else 0.0)
-        new_d = route_distance(kd, st.types[ra], st.buf_a, la) + (route_cost if la > 0 else 0.0)
+        arcs = bound_arcs(kd)
+        ta = st.types[ra]
+        old_d = objective_cost(kd, ta, st.evals[ra]) + (route_cost if st.lens[ra] > 0 else 0.0)
+        new_d = route_arcs(kd, arcs, ta, st.buf_a, la) + (route_cost if la > 0 else 0.0)
         if two:
-            old_d += st.evals[rb, DISTANCE] + (route_cost if st.lens[rb] > 0 else 0.0)
-            new_d += route_distance(kd, st.types[rb], st.buf_b, lb) + (
-                route_cost if lb > 0 else 0.0
-            )
+            tb = st.types[rb]
+            old_d += objective_cost(kd, tb, st.evals[rb]) + (route_cost if st.lens[rb] > 0 else 0.0)
+            new_d += route_arcs(kd, arcs, tb, st.buf_b, lb) + (route_cost if lb > 0 else 0.0)
         if new_d >= old_d - 1e-9 * max(1.0, old_d):
             return False
     old = st.costs[ra]
@@ -1747,10 +1769,12 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
     """Relocate (1-3 stops), swap, 2-opt* and 2-opt between ``u`` and its neighbours, then
     ``u`` to an empty route; applies the first improving move.
 
-    With a distance objective and feasible routes, a move whose new distance (plus vehicle
-    weights) is not below the current one cannot improve (penalties are never negative):
-    its distance is worked out from the arcs it changes, in O(1) for most moves, and it is
-    refused before any route is built or simulated."""
+    With an objective bounded by an arc sum (``bound``: distance, or driving time, see
+    :func:`bound_arcs`) and feasible routes, a move whose new bound (plus vehicle weights)
+    is not below the current objective cannot improve (penalties are never negative): the
+    bound is worked out from the arcs the move changes, in O(1) for most moves, and the
+    move is refused before any route is built or simulated. (The variables named ``*_d``
+    hold that arc sum.)"""
     ru = st.pos_route[u]
     pu = st.pos_index[u]
     lu = st.lens[ru]
@@ -1759,14 +1783,15 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
     buf_a = st.buf_a
     buf_b = st.buf_b
     cap = st.routes.shape[1]
-    dist = kd.dist
+    dist = bound_arcs(kd)
     route_cost = kd.route_cost
     depot_u = kd.type_depot[st.types[ru]]
     a_u = _node(kd, st, ru, pu - 1)
     b_u = _node(kd, st, ru, pu + 1)
-    old_du = st.evals[ru, DISTANCE]
+    old_du = bound_base(kd, st.evals[ru])
     feasible_u = bound and is_feasible(st.evals[ru])
     tu = st.types[ru]
+    obj_u = objective_cost(kd, tu, st.evals[ru])
     concat_u = _judged(kd, st, ru)
     light_u = False
     if concat_u:
@@ -1795,9 +1820,10 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
                 if concat and st.seg_stamps[rv] != stamps[rv]:
                     _refresh_segments(kd, st, rv)
             filtered = feasible_u and is_feasible(st.evals[rv])
-            old_dv = st.evals[rv, DISTANCE]
+            old_dv = bound_base(kd, st.evals[rv])
             old_d = old_du + old_dv + 2.0 * route_cost
-            limit = old_d - 1e-9 * max(1.0, old_d)
+            old_obj = obj_u + objective_cost(kd, st.types[rv], st.evals[rv]) + 2.0 * route_cost
+            limit = old_obj - 1e-9 * max(1.0, old_obj)
             depot_v = kd.type_depot[st.types[rv]]
             # Relocate u (and the next one or two stops) after or before v.
             inner = 0.0
@@ -1920,7 +1946,8 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
                 continue
             filtered = feasible_u
             old_d = old_du + route_cost
-            limit = old_d - 1e-9 * max(1.0, old_d)
+            old_obj = obj_u + route_cost
+            limit = old_obj - 1e-9 * max(1.0, old_obj)
             inner = 0.0
             for seg in range(1, 4):
                 if pu + seg > lu:
@@ -1994,8 +2021,8 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
                 return True
     # Move u to an empty route (a vehicle not used yet), unless neither route changed.
     if lu > 1:
-        old_d = old_du + route_cost
-        limit = old_d - 1e-9 * max(1.0, old_d)
+        old_obj = obj_u + route_cost
+        limit = old_obj - 1e-9 * max(1.0, old_obj)
         rest_d = old_du - dist[a_u, u] - dist[u, b_u] + dist[a_u, b_u] + route_cost
         for r in range(st.counters[NUM_ROUTES]):
             if st.lens[r] == 0 and (stamps[ru] >= since or stamps[r] >= since):
@@ -2045,10 +2072,11 @@ def _best_charger_spot(
 ) -> tuple[int, int, float]:
     """The arc of ``rest[:m]`` and the charger near it whose insertion gives route cost
     below ``best`` and lowest, as (position, charger, cost), or (-1, -1, ``best``). (``skip_q``,
-    ``skip_c``) is not tried; with a finite ``limit_d`` only insertions that make the route
-    (``rest_d`` m without the charger) shorter than ``limit_d`` m are simulated."""
+    ``skip_c``) is not tried; with a finite ``limit_d`` only insertions that bring the
+    route's arc sum (:func:`bound_arcs`; ``rest_d`` without the charger) below
+    ``limit_d`` are simulated."""
     depot = kd.type_depot[t]
-    dist = kd.dist
+    dist = bound_arcs(kd)
     buf = st.buf_a
     best_q = -1
     best_c = -1
@@ -2105,13 +2133,14 @@ def _relocate_charger(
     Under partial recharge where a van charges matters as much as which charger:
     charging before a stop with waiting time is free.
 
-    With a distance objective (``bound``) and a feasible route, only moves that shorten
-    the route are simulated."""
+    With an objective bounded by an arc sum (``bound``, see :func:`bound_arcs`) and a
+    feasible route, only moves whose new bound is below the route's objective are
+    simulated."""
     t = st.types[r]
     n = st.lens[r]
     route = st.routes[r]
     depot = kd.type_depot[t]
-    dist = kd.dist
+    dist = bound_arcs(kd)
     v = route[p]
     rest = st.buf_b
     m = _I(0)
@@ -2121,9 +2150,9 @@ def _relocate_charger(
             m += 1
     prev = route[p - 1] if p > 0 else depot
     nxt = route[p + 1] if p + 1 < n else depot
-    old_d = st.evals[r, DISTANCE]
-    rest_d = old_d - dist[prev, v] - dist[v, nxt] + dist[prev, nxt]
-    limit_d = old_d - 1e-9 * max(1.0, old_d) if bound and is_feasible(st.evals[r]) else np.inf
+    rest_d = bound_base(kd, st.evals[r]) - dist[prev, v] - dist[v, nxt] + dist[prev, nxt]
+    old_obj = objective_cost(kd, t, st.evals[r])
+    limit_d = old_obj - 1e-9 * max(1.0, old_obj) if bound and is_feasible(st.evals[r]) else np.inf
     base = st.costs[r]
     q, c, _ = _best_charger_spot(
         kd,

@@ -32,6 +32,15 @@ from evfleet.routing.plan import Penalties, Plan, _clock
 
 EPS = 1e-9
 
+ARC_BOUNDED = (
+    Objective.DISTANCE,
+    Objective.VEHICLES_THEN_DISTANCE,
+    Objective.DRIVING_AND_CHARGING_TIME,
+)
+"""Objectives bounded from below by a sum over the route's arcs (distance, or driving
+time: charging time is never negative), which lets the search refuse moves before
+simulating them (:func:`evfleet.routing.kernels.bound_arcs`)."""
+
 
 class LastTested:
     """When each client's moves last failed (a stamp-clock value per location; 0: never)."""
@@ -84,10 +93,7 @@ class LocalSearch:
         self.neighbours = np.ascontiguousarray(data.neighbours, dtype=np.int64)
         self.near_chargers = _near_chargers(plan_template, chargers_per_arc)
         self.has_chargers = data.num_chargers > 0
-        self.distance_bound = data.objective in (
-            Objective.DISTANCE,
-            Objective.VEHICLES_THEN_DISTANCE,
-        )
+        self.arc_bound = data.objective in ARC_BOUNDED
         self.last_tested = LastTested(data.num_locations)
         self.charger_tested: set[int] = set()
         self._clients = np.arange(data.first_client, data.first_charger, dtype=np.int64)
@@ -121,7 +127,7 @@ class LocalSearch:
                 st,
                 self.neighbours,
                 self.near_chargers,
-                self.distance_bound,
+                self.arc_bound,
                 self.has_chargers,
             )
             if status < 0:
@@ -271,14 +277,17 @@ class PythonLocalSearch:
             plan_template, chargers_per_arc
         ).tolist()
         self.has_chargers = data.num_chargers > 0
-        self.dist = ev.dist
+        # The arc sums that bound a route's objective from below (kernels.bound_arcs):
+        # driving time, s, or distance, m.
+        self.bound_arcs: list[list[float]] = (
+            data.dur_s.tolist()
+            if data.objective is Objective.DRIVING_AND_CHARGING_TIME
+            else ev.dist
+        )
         self.depots = [td.depot for td in data.types]
         self.last_tested = LastTested(data.num_locations) if last_tested is None else last_tested
         self.charger_tested: set[int] = set() if charger_tested is None else charger_tested
-        self.distance_bound = data.objective in (
-            Objective.DISTANCE,
-            Objective.VEHICLES_THEN_DISTANCE,
-        )
+        self.arc_bound = data.objective in ARC_BOUNDED
 
     def run(self, plan: Plan, penalties: Penalties, deadline: float | None = None) -> None:
         """Applies improving moves until none is left (or ``deadline``, a monotonic time).
@@ -331,15 +340,19 @@ class PythonLocalSearch:
         changes: list[tuple[int, list[int]]],
     ) -> bool:
         """Applies ``changes`` (route index, new route) if they lower the penalised cost."""
-        if self.distance_bound and all(plan.evals[r].feasible for r, _ in changes):
+        if self.arc_bound and all(plan.evals[r].feasible for r, _ in changes):
             # Penalties are never negative, so when the routes are feasible now, a move
-            # that does not shorten them cannot help: skip the full evaluation.
-            dist = self.dist
+            # whose arc sum (a lower bound on its objective) is not below the current
+            # objective cannot help: skip the full evaluation.
+            dist = self.bound_arcs
             old_d = 0.0
             new_d = 0.0
             route_cost = self.data.route_cost
+            objective_cost = self.evaluator.objective_cost
             for r, route in changes:
-                old_d += plan.evals[r].distance_m + (route_cost if plan.routes[r] else 0.0)
+                old_d += objective_cost(plan.types[r], plan.evals[r]) + (
+                    route_cost if plan.routes[r] else 0.0
+                )
                 if route:
                     depot = self.depots[plan.types[r]]
                     new_d += dist[depot][route[0]] + dist[route[-1]][depot] + route_cost
