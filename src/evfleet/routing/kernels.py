@@ -1791,7 +1791,9 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
     old_du = bound_base(kd, st.evals[ru])
     feasible_u = bound and is_feasible(st.evals[ru])
     tu = st.types[ru]
-    obj_u = objective_cost(kd, tu, st.evals[ru])
+    # The limits below are only read for bounded moves (``filtered``): the objective is
+    # worked out for those alone.
+    obj_u = objective_cost(kd, tu, st.evals[ru]) if feasible_u else 0.0
     concat_u = _judged(kd, st, ru)
     light_u = False
     if concat_u:
@@ -1822,7 +1824,9 @@ def _client_moves(kd: Any, st: Any, neighbours: Any, u: int, since: int, bound: 
             filtered = feasible_u and is_feasible(st.evals[rv])
             old_dv = bound_base(kd, st.evals[rv])
             old_d = old_du + old_dv + 2.0 * route_cost
-            old_obj = obj_u + objective_cost(kd, st.types[rv], st.evals[rv]) + 2.0 * route_cost
+            old_obj = 2.0 * route_cost + obj_u
+            if filtered:
+                old_obj += objective_cost(kd, st.types[rv], st.evals[rv])
             limit = old_obj - 1e-9 * max(1.0, old_obj)
             depot_v = kd.type_depot[st.types[rv]]
             # Relocate u (and the next one or two stops) after or before v.
