@@ -2,7 +2,8 @@
 
 Removes numba's on-disk cache of ``evfleet.routing.kernels`` (the ``*.nbi``/``*.nbc`` files
 in its ``__pycache__``), then solves a 5-customer instance for 1 iteration in a fresh Python
-process three times: the first run compiles everything, the next ones load the cache.
+process three times: the first run compiles everything (on two processes when there are
+two cores, see ``evfleet.routing.compilation``), the next ones load the cache.
 Prints the wall-clock seconds of each run (process start to exit), and after the cold run
 the kernels that were compiled more than once (numba compiles a copy of a kernel for each
 new combination of argument types, literal constants included; see ``_I`` in

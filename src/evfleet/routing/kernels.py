@@ -39,7 +39,7 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import njit, types
+from numba import njit, typeof, types
 from numba.experimental import structref
 
 from evfleet.problem import Objective
@@ -262,6 +262,15 @@ def _make_kernel_data(
 
 def build_kernel_data(data: Any) -> KernelData:
     """Packs an :class:`~evfleet.routing.data.EngineData` into :class:`KernelData`."""
+    fields = kernel_data_fields(data)
+    kd = _make_kernel_data(*fields)
+    for name, value in zip(KERNEL_DATA_FIELDS, fields, strict=True):
+        setattr(kd, name, value)
+    return kd
+
+
+def kernel_data_fields(data: Any) -> tuple[Any, ...]:
+    """The values of :class:`KernelData`'s fields, in ``KERNEL_DATA_FIELDS`` order."""
 
     def f64(values: Any) -> np.ndarray:
         return np.ascontiguousarray(values, dtype=np.float64)
@@ -307,7 +316,7 @@ def build_kernel_data(data: Any) -> KernelData:
                 curve_time[t, k, : len(ts)] = ts
                 curve_len[t, k] = len(es)
     prices = [c.price_per_kwh / 1000.0 for c in data.problem.chargers]
-    fields = (
+    return (
         f64(data.dist_m),
         f64(data.dur_s),
         f64(data.demand_kg),
@@ -346,10 +355,6 @@ def build_kernel_data(data: Any) -> KernelData:
         float(data.route_cost),
         float(data.carbon_price_per_kg),
     )
-    kd = _make_kernel_data(*fields)
-    for name, value in zip(KERNEL_DATA_FIELDS, fields, strict=True):
-        setattr(kd, name, value)
-    return kd
 
 
 # --------------------------------------------------------------------------------------
@@ -1657,6 +1662,12 @@ def make_search_state(**arrays: np.ndarray) -> SearchState:
     for name in SEARCH_STATE_FIELDS:
         setattr(st, name, arrays[name])
     return st
+
+
+def search_state_type(**arrays: np.ndarray) -> Any:
+    """The numba type of ``make_search_state(**arrays)``, worked out without compiled code."""
+    fields = [(name, typeof(arrays[name])) for name in SEARCH_STATE_FIELDS]  # type: ignore[no-untyped-call, unused-ignore]
+    return SearchStateType(fields)  # type: ignore[no-untyped-call, unused-ignore]
 
 
 @njit(cache=True)

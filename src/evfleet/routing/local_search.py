@@ -141,37 +141,42 @@ class LocalSearch:
 
     # -- conversion between Plan and arrays -----------------------------------------------
 
+    def state_arrays(self, rows: int, width: int) -> dict[str, np.ndarray]:
+        """Fresh arrays of a :class:`~evfleet.routing.kernels.SearchState` with ``rows``
+        routes of up to ``width`` stops."""
+        n = self.data.num_locations
+        return {
+            "routes": np.full((rows, width), -1, dtype=np.int64),
+            "lens": np.zeros(rows, dtype=np.int64),
+            "types": np.zeros(rows, dtype=np.int64),
+            "stamps": np.zeros(rows, dtype=np.int64),
+            "evals": np.zeros((rows, kernels.NUM_FIELDS)),
+            "costs": np.zeros(rows),
+            "charger_ok": np.zeros(rows, dtype=np.int64),
+            "pos_route": np.full(n, -1, dtype=np.int64),
+            "pos_index": np.zeros(n, dtype=np.int64),
+            "last_tested": self.last_tested.array,
+            "clients": self._clients,
+            "counters": np.zeros(kernels.NUM_COUNTERS, dtype=np.int64),
+            "tested": np.zeros(rows, dtype=np.int64),
+            "penalties": np.zeros(3),
+            "buf_a": np.zeros(width, dtype=np.int64),
+            "buf_b": np.zeros(width, dtype=np.int64),
+            "energies": np.zeros(width + 1),
+            "charges": np.zeros(width),
+            "out_a": np.zeros(kernels.NUM_FIELDS),
+            "out_b": np.zeros(kernels.NUM_FIELDS),
+            "fwd": np.zeros((n, kernels.NUM_SEG)),
+            "bwd": np.zeros((n, kernels.NUM_SEG)),
+            "seg_stamps": np.full(rows, -1, dtype=np.int64),
+            "chargers": np.zeros(rows, dtype=np.int64),
+        }
+
     def _resize(
         self, old: kernels.SearchState | None, rows: int, width: int
     ) -> kernels.SearchState:
         """A state with ``rows`` routes of up to ``width`` stops, keeping ``old``'s rows."""
-        n = self.data.num_locations
-        st = kernels.make_search_state(
-            routes=np.full((rows, width), -1, dtype=np.int64),
-            lens=np.zeros(rows, dtype=np.int64),
-            types=np.zeros(rows, dtype=np.int64),
-            stamps=np.zeros(rows, dtype=np.int64),
-            evals=np.zeros((rows, kernels.NUM_FIELDS)),
-            costs=np.zeros(rows),
-            charger_ok=np.zeros(rows, dtype=np.int64),
-            pos_route=np.full(n, -1, dtype=np.int64),
-            pos_index=np.zeros(n, dtype=np.int64),
-            last_tested=self.last_tested.array,
-            clients=self._clients,
-            counters=np.zeros(kernels.NUM_COUNTERS, dtype=np.int64),
-            tested=np.zeros(rows, dtype=np.int64),
-            penalties=np.zeros(3),
-            buf_a=np.zeros(width, dtype=np.int64),
-            buf_b=np.zeros(width, dtype=np.int64),
-            energies=np.zeros(width + 1),
-            charges=np.zeros(width),
-            out_a=np.zeros(kernels.NUM_FIELDS),
-            out_b=np.zeros(kernels.NUM_FIELDS),
-            fwd=np.zeros((n, kernels.NUM_SEG)),
-            bwd=np.zeros((n, kernels.NUM_SEG)),
-            seg_stamps=np.full(rows, -1, dtype=np.int64),
-            chargers=np.zeros(rows, dtype=np.int64),
-        )
+        st = kernels.make_search_state(**self.state_arrays(rows, width))
         if old is not None:
             used = int(old.counters[kernels.NUM_ROUTES])
             w = min(width, old.routes.shape[1])

@@ -24,6 +24,7 @@ import numpy as np
 
 from evfleet.errors import UnservableClientsError
 from evfleet.problem import Objective, Problem
+from evfleet.routing.compilation import compile_kernels
 from evfleet.routing.construct import nearest_neighbour
 from evfleet.routing.data import BLOCK, LARGE, EngineData, build_engine_data
 from evfleet.routing.evaluate import Evaluator
@@ -223,6 +224,7 @@ def solve(
     """
     started = time.monotonic()
     deadline = started + time_limit_s
+    compile_kernels()  # a first run after an install compiles here, on two cores
     data = build_engine_data(problem)
     reasons = unservable_clients(data)
     if reasons:
