@@ -210,7 +210,9 @@ def compile_kernels(*, parallel: bool | None = None) -> bool:
         if kernels_cached():  # another process compiled them while this one waited
             return False
         if parallel is None:
-            parallel = _cores() >= 2
+            from evfleet.routing.portfolio import default_workers  # imports this module
+
+            parallel = default_workers() >= 2
         helper = _start_helper() if parallel and folder is not None else None
         evaluator, search = _sample()
         types = _argument_types(evaluator, search)
@@ -223,13 +225,6 @@ def compile_kernels(*, parallel: bool | None = None) -> bool:
                 helper.wait()
         _top(types)
     return True
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -262,15 +262,6 @@ def _make_kernel_data(
 
 def build_kernel_data(data: Any) -> KernelData:
     """Packs an :class:`~evfleet.routing.data.EngineData` into :class:`KernelData`."""
-    fields = kernel_data_fields(data)
-    kd = _make_kernel_data(*fields)
-    for name, value in zip(KERNEL_DATA_FIELDS, fields, strict=True):
-        setattr(kd, name, value)
-    return kd
-
-
-def kernel_data_fields(data: Any) -> tuple[Any, ...]:
-    """The values of :class:`KernelData`'s fields, in ``KERNEL_DATA_FIELDS`` order."""
 
     def f64(values: Any) -> np.ndarray:
         return np.ascontiguousarray(values, dtype=np.float64)
@@ -316,7 +307,7 @@ def kernel_data_fields(data: Any) -> tuple[Any, ...]:
                 curve_time[t, k, : len(ts)] = ts
                 curve_len[t, k] = len(es)
     prices = [c.price_per_kwh / 1000.0 for c in data.problem.chargers]
-    return (
+    fields = (
         f64(data.dist_m),
         f64(data.dur_s),
         f64(data.demand_kg),
@@ -355,6 +346,10 @@ def kernel_data_fields(data: Any) -> tuple[Any, ...]:
         float(data.route_cost),
         float(data.carbon_price_per_kg),
     )
+    kd = _make_kernel_data(*fields)
+    for name, value in zip(KERNEL_DATA_FIELDS, fields, strict=True):
+        setattr(kd, name, value)
+    return kd
 
 
 # --------------------------------------------------------------------------------------
